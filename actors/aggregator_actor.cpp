@@ -1,0 +1,669 @@
+#include "actors/aggregator_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <ATen/ATen.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <map>
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "actors/run_accounting.hpp"
+#include "gpu/flat_sgd.hpp"
+#include "gpu/tensor_checks.hpp"
+
+namespace hetsgd {
+
+namespace {
+
+struct pending_entry {
+  contribution_meta meta;
+  at::Tensor payload;
+  double loss_sum = 0.0;
+};
+
+struct worker_slot {
+  caf::actor handle;
+  bool joined = false;
+  bool live = false;
+  caf::typed_response_promise<job_msg> waiting;  ///< held until the policy releases the worker
+  bool has_waiting = false;
+  std::int64_t batch = 0;
+  double share_begin = 0.0;
+  double share_end = 1.0;
+  std::uint64_t pushed_since_progress = 0;
+};
+
+}  // namespace
+
+struct aggregator_state {
+  aggregator_params p;
+  std::unique_ptr<flat_sgd> optimizer;
+  at::Tensor weights;    ///< master weights, mutated in place by the optimizer
+  at::Tensor snapshot;   ///< immutable clone of `weights` at `version` (undefined: stale)
+  version_t version = 0;
+  membership_view members;
+  std::vector<worker_slot> slots;
+  std::map<contribution_id, pending_entry> pending;
+  contribution_id next_id = 1;
+  run_account acct;
+  caf::actor driver;
+  bool run_requested = false;
+  bool started = false;
+  bool stopping = false;
+  bool eval_busy = false;
+  std::uint64_t timer_token = 0;
+  double last_round_at_s = 0.0;
+  double last_progress_at_s = 0.0;
+  double end_at_s = 0.0;
+  double last_accuracy = -1.0;
+  int stats_outstanding = 0;
+  bool plan_received = false;
+
+  static inline const char* name = "hetsgd.aggregator";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<aggregator_state>*;
+
+void finish(self_ptr self, int exit_code, const std::string& reason);
+
+/// Measures time spent inside aggregator handlers (the control overhead of the actor layer).
+class busy_timer {
+ public:
+  explicit busy_timer(aggregator_state& st) : st_(st), t0_(std::chrono::steady_clock::now()) {}
+  ~busy_timer() {
+    st_.acct.aggregator_busy_s +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+
+ private:
+  aggregator_state& st_;
+  std::chrono::steady_clock::time_point t0_;
+};
+
+double now(self_ptr self) {
+  return self->state.p.clock->now_s();
+}
+
+void record(self_ptr self, nlohmann::json j) {
+  j["t"] = now(self);
+  self->send(self->state.p.recorder, event_atom::value, j.dump());
+}
+
+policy_context context(self_ptr self) {
+  auto& st = self->state;
+  return policy_context{now(self), st.version, &st.members};
+}
+
+const at::Tensor& current_snapshot(self_ptr self) {
+  auto& st = self->state;
+  if (!st.snapshot.defined())
+    st.snapshot = st.weights.clone();
+  return st.snapshot;
+}
+
+job_msg make_job(self_ptr self, worker_id w) {
+  auto& st = self->state;
+  job_msg j;
+  j.version = st.version;
+  j.weights.value = current_snapshot(self);
+  j.batch = st.slots[w].batch;
+  j.share_begin = st.slots[w].share_begin;
+  j.share_end = st.slots[w].share_end;
+  j.membership_epoch = st.members.epoch;
+  j.sent_at_s = now(self);
+  st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.numel()) * 4u;
+  return j;
+}
+
+void release(self_ptr self, worker_id w, bool restart) {
+  auto& st = self->state;
+  if (w >= st.slots.size() || !st.slots[w].live)
+    return;
+  auto& slot = st.slots[w];
+  auto j = make_job(self, w);
+  j.restart = restart;
+  if (slot.has_waiting) {
+    slot.has_waiting = false;
+    slot.waiting.deliver(std::move(j));
+  } else {
+    // The worker is computing (restart) or was released without a pending push.
+    self->send(slot.handle, std::move(j));
+  }
+}
+
+void drop(self_ptr self, contribution_id id, drop_reason reason) {
+  auto& st = self->state;
+  auto it = st.pending.find(id);
+  if (it == st.pending.end()) {
+    // A policy referring to an unknown contribution is a broken invariant.
+    std::cerr << "hetsgd: policy " << st.p.policy_name << " dropped unknown contribution " << id
+              << " (" << __FILE__ << ":" << __LINE__ << ")\n";
+    std::abort();
+  }
+  auto& m = it->second.meta;
+  st.acct.workers[m.worker].dropped[static_cast<std::size_t>(reason)] += m.samples;
+  record(self, {{"type", "dropped"},
+                {"worker", m.worker},
+                {"reason", to_string(reason)},
+                {"samples", m.samples},
+                {"version", m.version},
+                {"current_version", st.version}});
+  st.pending.erase(it);
+}
+
+void check_stop(self_ptr self) {
+  auto& st = self->state;
+  if (st.p.max_samples > 0 && st.acct.samples_applied >= st.p.max_samples)
+    finish(self, 0, "max_samples reached");
+}
+
+void apply_round(self_ptr self, const round_decision& d) {
+  auto& st = self->state;
+  at::Tensor sum;
+  double weighted_samples = 0.0;
+  double loss_sum = 0.0;
+  std::uint64_t samples = 0;
+  nlohmann::json participants = nlohmann::json::array();
+  nlohmann::json weights = nlohmann::json::array();
+  nlohmann::json staleness = nlohmann::json::array();
+  nlohmann::json worker_samples = nlohmann::json::array();
+  std::vector<pending_entry> used;
+  used.reserve(d.apply.size());
+  for (auto& wc : d.apply) {
+    auto it = st.pending.find(wc.id);
+    if (it == st.pending.end()) {
+      std::cerr << "hetsgd: policy " << st.p.policy_name << " applied unknown contribution "
+                << wc.id << " (" << __FILE__ << ":" << __LINE__ << ")\n";
+      std::abort();
+    }
+    used.push_back(std::move(it->second));
+    st.pending.erase(it);
+    auto& e = used.back();
+    if (d.combine == combine_rule::sample_weighted_mean) {
+      auto term = wc.weight == 1.0 ? e.payload : e.payload * wc.weight;
+      sum = sum.defined() ? sum + term : term.clone();
+      weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
+    } else {
+      // Model deltas and model averages come with the policies that upload them.
+      std::cerr << "hetsgd: combine rule not supported by this aggregator\n";
+      std::abort();
+    }
+    loss_sum += e.loss_sum;
+    samples += e.meta.samples;
+    participants.push_back(e.meta.worker);
+    worker_samples.push_back(e.meta.samples);
+    weights.push_back(wc.weight);
+    staleness.push_back(st.version - std::min(st.version, e.meta.version));
+  }
+  if (used.empty() || weighted_samples <= 0.0)
+    return;
+  auto mean = sum / weighted_samples;
+  if (!all_finite(mean)) {
+    // A non-finite update never reaches the global model: the whole round is dropped.
+    for (auto& e : used) {
+      st.acct.workers[e.meta.worker].dropped[static_cast<std::size_t>(drop_reason::non_finite)] +=
+        e.meta.samples;
+      record(self, {{"type", "dropped"},
+                    {"worker", e.meta.worker},
+                    {"reason", "non_finite"},
+                    {"samples", e.meta.samples},
+                    {"version", e.meta.version}});
+    }
+    return;
+  }
+  st.optimizer->step(st.weights, mean);
+  st.snapshot = at::Tensor();
+  st.version += 1;
+  st.acct.rounds += 1;
+  st.acct.version = st.version;
+  st.acct.samples_applied += samples;
+  for (auto& e : used)
+    st.acct.workers[e.meta.worker].samples_applied += e.meta.samples;
+  st.last_round_at_s = now(self);
+  double train_loss = samples > 0 ? loss_sum / static_cast<double>(samples) : std::nan("");
+  record(self, {{"type", "round"},
+                {"round", st.acct.rounds},
+                {"version", st.version},
+                {"reason", to_string(d.reason)},
+                {"participants", participants},
+                {"weights", weights},
+                {"staleness", staleness},
+                {"worker_samples", worker_samples},
+                {"samples", samples},
+                {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss)
+                                                        : nlohmann::json(nullptr)}});
+  st.p.policy->on_round_applied(context(self), train_loss);
+}
+
+void arm_timer(self_ptr self, double wake_at_s) {
+  auto& st = self->state;
+  auto token = ++st.timer_token;
+  self->delayed_send(self, to_duration(wake_at_s - now(self)), tick_atom::value, token);
+}
+
+void carry_out(self_ptr self, const round_decision& d) {
+  auto& st = self->state;
+  for (auto& dc : d.drop)
+    drop(self, dc.id, dc.reason);
+  if (d.close)
+    apply_round(self, d);
+  if (d.has_timer())
+    arm_timer(self, d.wake_at_s);
+  if (st.stopping)
+    return;
+  check_stop(self);
+  if (st.stopping)
+    return;
+  for (auto w : d.restart)
+    release(self, w, true);
+  for (auto w : d.release)
+    release(self, w, false);
+}
+
+void start_run(self_ptr self) {
+  auto& st = self->state;
+  if (st.started || !st.run_requested || !st.plan_received)
+    return;
+  for (auto& s : st.slots)
+    if (!s.joined)
+      return;
+  st.started = true;
+  st.last_round_at_s = now(self);
+  st.last_progress_at_s = now(self);
+  record(self, {{"type", "start"},
+                {"policy", st.p.policy_name},
+                {"workers", st.p.workers},
+                {"membership_epoch", st.members.epoch}});
+  if (st.p.max_seconds > 0.0)
+    self->delayed_send(self, to_duration(st.p.max_seconds), deadline_atom::value);
+  self->delayed_send(self, to_duration(st.p.eval_every_s), eval_atom::value);
+  self->delayed_send(self, to_duration(std::max(0.05, st.p.progress_every_s)),
+                     progress_atom::value);
+  busy_timer bt(st);
+  carry_out(self, st.p.policy->on_start(context(self)));
+}
+
+void on_eval_result(self_ptr self, const eval_result_msg& r) {
+  auto& st = self->state;
+  st.acct.evaluations += 1;
+  st.last_accuracy = r.accuracy;
+  self->send(st.p.recorder, metric_atom::value, r.at_s, r.samples_applied, r.accuracy, r.loss,
+             r.version);
+  record(self, {{"type", "evaluation"},
+                {"at_s", r.at_s},
+                {"version", r.version},
+                {"samples_applied", r.samples_applied},
+                {"accuracy", r.accuracy},
+                {"loss", r.loss},
+                {"test_samples", r.samples},
+                {"eval_wall_s", r.eval_wall_s}});
+  if (!st.acct.time_to_target_s && r.accuracy >= st.p.target_accuracy)
+    st.acct.time_to_target_s = r.at_s;
+}
+
+void send_eval(self_ptr self) {
+  auto& st = self->state;
+  if (st.eval_busy || st.stopping || !st.started)
+    return;
+  st.eval_busy = true;
+  eval_request_msg req{st.version, now(self), st.acct.samples_applied,
+                       tensor_payload{current_snapshot(self)}, st.p.eval_samples};
+  self->request(st.p.evaluator, to_duration(st.p.request_timeout_s), std::move(req))
+    .then(
+      [=](eval_result_msg& r) {
+        self->state.eval_busy = false;
+        if (!self->state.stopping)
+          on_eval_result(self, r);
+      },
+      [=](caf::error& err) {
+        self->state.eval_busy = false;
+        record(self, {{"type", "error"}, {"what", "evaluation failed: " + self->system().render(err)}});
+      });
+}
+
+void deliver_outcome(self_ptr self) {
+  auto& st = self->state;
+  auto json = st.acct.summary_json();
+  auto quit_all = [=](const std::string& summary) {
+    auto& s = self->state;
+    if (s.driver)
+      self->send(s.driver, done_atom::value,
+                 run_outcome_msg{s.acct.exit_code, s.acct.end_reason, summary});
+    self->send_exit(s.p.evaluator, caf::exit_reason::user_shutdown);
+    self->send_exit(s.p.batch_controller, caf::exit_reason::user_shutdown);
+    self->quit();
+  };
+  self->request(st.p.recorder, to_duration(st.p.request_timeout_s), summary_atom::value, json)
+    .then([=](bool) { quit_all(json); },
+          [=](caf::error& err) {
+            self->state.acct.exit_code = 1;
+            self->state.acct.end_reason += "; writing summary failed: " + self->system().render(err);
+            quit_all(json);
+          });
+}
+
+void final_evaluation(self_ptr self) {
+  auto& st = self->state;
+  eval_request_msg req{st.version, st.end_at_s, st.acct.samples_applied,
+                       tensor_payload{current_snapshot(self)}, 0};
+  self->request(st.p.evaluator, to_duration(st.p.request_timeout_s), std::move(req))
+    .then(
+      [=](eval_result_msg& r) {
+        auto& s = self->state;
+        s.acct.final_evaluated = true;
+        s.acct.final_accuracy = r.accuracy;
+        s.acct.final_loss = r.loss;
+        on_eval_result(self, r);
+        deliver_outcome(self);
+      },
+      [=](caf::error& err) {
+        auto& s = self->state;
+        s.acct.errors.push_back("final evaluation failed: " + self->system().render(err));
+        deliver_outcome(self);
+      });
+}
+
+void stats_done(self_ptr self) {
+  if (--self->state.stats_outstanding == 0)
+    final_evaluation(self);
+}
+
+void finish(self_ptr self, int exit_code, const std::string& reason) {
+  auto& st = self->state;
+  if (st.stopping)
+    return;
+  st.stopping = true;
+  st.end_at_s = now(self);
+  st.acct.elapsed_s = st.end_at_s;
+  st.acct.exit_code = exit_code;
+  st.acct.end_reason = reason;
+  record(self, {{"type", "end"}, {"reason", reason}, {"exit_code", exit_code}});
+  for (auto& [id, e] : st.pending)
+    st.acct.workers[e.meta.worker].samples_pending_at_end += e.meta.samples;
+  st.pending.clear();
+  st.stats_outstanding = 1;  // released below, after all requests went out
+  for (std::size_t w = 0; w < st.slots.size(); ++w) {
+    auto& slot = st.slots[w];
+    if (slot.has_waiting) {
+      job_msg j;
+      j.stop = true;
+      j.sent_at_s = now(self);
+      slot.has_waiting = false;
+      slot.waiting.deliver(std::move(j));
+    }
+    if (!slot.live || !slot.handle)
+      continue;
+    ++st.stats_outstanding;
+    self->request(slot.handle, to_duration(st.p.request_timeout_s), stop_atom::value)
+      .then(
+        [=](worker_stats_msg& s) {
+          auto& a = self->state.acct.workers[w];
+          a.final_stats = true;
+          a.samples_computed = s.samples_computed;
+          a.samples_in_flight = s.samples_in_flight;
+          a.micro_batches = s.micro_batches;
+          a.jobs = s.jobs;
+          a.compute_s = s.compute_s;
+          a.stretch_s = s.stretch_s;
+          a.idle_s = s.idle_s;
+          a.release_latency_s = s.release_latency_s;
+          stats_done(self);
+        },
+        [=](caf::error& err) {
+          self->state.acct.errors.push_back("worker " + std::to_string(w) +
+                                            " did not report: " + self->system().render(err));
+          stats_done(self);
+        });
+  }
+  stats_done(self);
+}
+
+/// Batch sizes and contiguous data slices per worker; used from the next job on.
+void apply_plan(self_ptr self, const batch_plan_msg& plan) {
+  auto& st = self->state;
+  double begin = 0.0;
+  for (std::size_t w = 0; w < st.slots.size() && w < plan.batches.size(); ++w) {
+    st.slots[w].batch = plan.batches[w];
+    st.slots[w].share_begin = begin;
+    begin += plan.shares[w];
+    st.slots[w].share_end = w + 1 == st.slots.size() ? 1.0 : begin;
+  }
+  record(self, {{"type", "batch_plan"}, {"batches", plan.batches}, {"shares", plan.shares}});
+}
+
+void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
+  auto& st = self->state;
+  auto& slot = st.slots[w];
+  if (!slot.live)
+    return;
+  slot.live = false;
+  slot.has_waiting = false;
+  st.acct.workers[w].left = true;
+  auto& live = st.members.live;
+  live.erase(std::remove(live.begin(), live.end(), w), live.end());
+  st.members.epoch += 1;
+  record(self, {{"type", "membership"},
+                {"worker", w},
+                {"change", "left"},
+                {"why", why},
+                {"epoch", st.members.epoch},
+                {"live", live}});
+  if (st.stopping || !st.started)
+    return;
+  if (live.empty()) {
+    finish(self, 1, "no live workers left (last: worker " + std::to_string(w) + ": " + why + ")");
+    return;
+  }
+  carry_out(self, st.p.policy->on_membership_change(context(self)));
+}
+
+}  // namespace
+
+caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
+  auto& st = self->state;
+  st.p = std::move(p);
+  st.weights = st.p.initial_weights.clone();
+  st.optimizer = std::make_unique<flat_sgd>(st.p.lr, st.p.momentum, st.p.weight_decay);
+  st.slots.resize(static_cast<std::size_t>(st.p.workers));
+  st.acct.policy = st.p.policy_name;
+  st.acct.clock = st.p.clock->kind();
+  st.acct.model = st.p.model_name;
+  st.acct.seed = st.p.seed;
+  st.acct.target_accuracy = st.p.target_accuracy;
+  st.acct.solo_samples_per_s = st.p.solo_samples_per_s;
+  st.acct.workers.resize(st.slots.size());
+  for (std::size_t w = 0; w < st.slots.size(); ++w) {
+    st.acct.workers[w].id = static_cast<worker_id>(w);
+    st.acct.workers[w].speed = w < st.p.speeds.size() ? st.p.speeds[w] : 1.0;
+  }
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& s = self->state;
+    busy_timer bt(s);
+    for (std::size_t w = 0; w < s.slots.size(); ++w)
+      if (s.slots[w].handle && s.slots[w].handle.address() == dm.source) {
+        on_member_lost(self, static_cast<worker_id>(w),
+                       dm.reason ? self->system().render(dm.reason) : "exited");
+        return;
+      }
+    if (dm.source == s.p.evaluator.address() || dm.source == s.p.recorder.address() ||
+        dm.source == s.p.batch_controller.address())
+      finish(self, 1, "a service actor died: " + self->system().render(dm.reason));
+  });
+  self->monitor(st.p.evaluator);
+  self->monitor(st.p.recorder);
+  self->monitor(st.p.batch_controller);
+  // Ask for the batch plan; the run starts once it and every worker's join are in.
+  self->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), batch_atom::value,
+                static_cast<std::uint64_t>(st.p.workers))
+    .then(
+      [=](batch_plan_msg& plan) {
+        apply_plan(self, plan);
+        self->state.plan_received = true;
+        start_run(self);
+      },
+      [=](caf::error& err) {
+        finish(self, 1, "batch controller did not answer: " + self->system().render(err));
+      });
+  return {
+    [=](run_atom) {
+      auto& s = self->state;
+      s.driver = caf::actor_cast<caf::actor>(self->current_sender());
+      s.run_requested = true;
+      // Every worker must join within the request deadline.
+      self->delayed_send(self, to_duration(s.p.request_timeout_s), deadline_atom::value,
+                         std::string("join"));
+      start_run(self);
+    },
+    [=](join_atom, worker_id w) -> caf::result<job_msg> {
+      auto& s = self->state;
+      busy_timer bt(s);
+      if (w >= s.slots.size())
+        return caf::make_error(caf::sec::runtime_error,
+                               "worker id " + std::to_string(w) + " out of range");
+      auto& slot = s.slots[w];
+      if (slot.joined || s.stopping)
+        return caf::make_error(caf::sec::runtime_error,
+                               "worker " + std::to_string(w) + " cannot join now");
+      slot.handle = caf::actor_cast<caf::actor>(self->current_sender());
+      slot.joined = true;
+      slot.live = true;
+      self->monitor(slot.handle);
+      auto& live = s.members.live;
+      live.insert(std::upper_bound(live.begin(), live.end(), w), w);
+      s.members.epoch += 1;
+      record(self, {{"type", "membership"},
+                    {"worker", w},
+                    {"change", "joined"},
+                    {"epoch", s.members.epoch},
+                    {"live", live}});
+      slot.waiting = self->make_response_promise<job_msg>();
+      slot.has_waiting = true;
+      auto rp = slot.waiting;
+      start_run(self);
+      return rp;
+    },
+    [=](contribution_msg& c) -> caf::result<job_msg> {
+      auto& s = self->state;
+      busy_timer bt(s);
+      if (c.worker >= s.slots.size() || !s.slots[c.worker].live)
+        return caf::make_error(caf::sec::runtime_error,
+                               "contribution from unknown worker " + std::to_string(c.worker));
+      auto& slot = s.slots[c.worker];
+      auto& a = s.acct.workers[c.worker];
+      double t = now(self);
+      a.samples_pushed += c.samples;
+      a.contributions += 1;
+      a.push_latency_s += std::max(0.0, t - c.sent_at_s);
+      slot.pushed_since_progress += c.samples;
+      s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.numel()) * 4u;
+      slot.waiting = self->make_response_promise<job_msg>();
+      slot.has_waiting = true;
+      auto rp = slot.waiting;
+      contribution_meta m;
+      m.id = s.next_id++;
+      m.worker = c.worker;
+      m.version = c.version;
+      m.samples = c.samples;
+      m.local_steps = c.local_steps;
+      m.compute_s = c.compute_s;
+      m.arrived_at_s = t;
+      m.membership_epoch = s.members.epoch;
+      s.pending.emplace(m.id, pending_entry{m, std::move(c.payload.value), c.loss_sum});
+      if (s.stopping) {
+        // Arrived after the end: in flight, and the worker is told to stop.
+        s.acct.workers[c.worker].samples_pending_at_end += c.samples;
+        s.pending.erase(m.id);
+        job_msg j;
+        j.stop = true;
+        slot.has_waiting = false;
+        slot.waiting.deliver(std::move(j));
+        return rp;
+      }
+      if (!all_finite(s.pending[m.id].payload)) {
+        drop(self, m.id, drop_reason::non_finite);
+        std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite gradient; dropped\n";
+        release(self, c.worker, false);
+        return rp;
+      }
+      carry_out(self, s.p.policy->on_arrival(m, context(self)));
+      return rp;
+    },
+    [=](tick_atom, std::uint64_t token) {
+      auto& s = self->state;
+      if (s.stopping || !s.started || token != s.timer_token)
+        return;
+      busy_timer bt(s);
+      carry_out(self, s.p.policy->on_timer(context(self)));
+    },
+    [=](eval_atom) {
+      auto& s = self->state;
+      if (s.stopping)
+        return;
+      send_eval(self);
+      self->delayed_send(self, to_duration(s.p.eval_every_s), eval_atom::value);
+    },
+    [=](progress_atom) {
+      auto& s = self->state;
+      if (s.stopping)
+        return;
+      double t = now(self);
+      double dt = std::max(1e-9, t - s.last_progress_at_s);
+      progress_msg pm;
+      pm.elapsed_s = t;
+      pm.samples_applied = s.acct.samples_applied;
+      pm.rounds = s.acct.rounds;
+      pm.accuracy = s.last_accuracy;
+      for (auto& slot : s.slots) {
+        pm.worker_rates.push_back(static_cast<double>(slot.pushed_since_progress) / dt);
+        slot.pushed_since_progress = 0;
+      }
+      s.last_progress_at_s = t;
+      if (s.driver)
+        self->send(s.driver, pm);
+      if (t - s.last_round_at_s > s.p.request_timeout_s) {
+        finish(self, 1, "no round closed for " + std::to_string(s.p.request_timeout_s) +
+                          " s (cluster.request_timeout_s)");
+        return;
+      }
+      self->delayed_send(self, to_duration(std::max(0.05, s.p.progress_every_s)),
+                         progress_atom::value);
+    },
+    [=](deadline_atom) { finish(self, 0, "max_seconds reached"); },
+    [=](deadline_atom, const std::string& what) {
+      auto& s = self->state;
+      if (what != "join" || s.started || s.stopping)
+        return;
+      std::string missing;
+      for (std::size_t w = 0; w < s.slots.size(); ++w)
+        if (!s.slots[w].joined)
+          missing += (missing.empty() ? "" : ",") + std::to_string(w);
+      finish(self, 1, "workers " + missing + " did not join within " +
+                        std::to_string(s.p.request_timeout_s) + " s");
+    },
+    [=](const worker_failure_msg& f) {
+      auto& s = self->state;
+      if (f.worker < s.acct.workers.size())
+        s.acct.workers[f.worker].failed = true;
+      s.acct.errors.push_back("worker " + std::to_string(f.worker) + ": " + f.what);
+      record(self, {{"type", "worker_failed"}, {"worker", f.worker}, {"what", f.what}});
+      if (f.worker < s.slots.size())
+        s.slots[f.worker].live = false;
+      finish(self, 1, "worker " + std::to_string(f.worker) + " failed: " + f.what);
+    },
+    [=](stop_atom) { finish(self, 0, "stopped by request"); },
+    [=](batch_plan_msg& plan) { apply_plan(self, plan); },
+  };
+}
+
+caf::actor spawn_aggregator(caf::actor_system& sys, aggregator_params p) {
+  return sys.spawn(aggregator_actor, std::move(p));
+}
+
+}  // namespace hetsgd

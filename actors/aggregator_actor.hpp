@@ -1,0 +1,52 @@
+#pragma once
+/// The aggregator: one per job. Owns the version counter, the master weights and the optimizer.
+/// On every arrival, timer and membership change it asks its round policy what to do, and
+/// carries the decision out: combine and apply contributions, drop (counted and logged),
+/// release or restart workers, arm timers. Workers waiting for a release hold a response
+/// promise that is delivered when the policy releases them. Every wait has a deadline: joins,
+/// rounds (a watchdog ends a run in which no round closes for request_timeout_s), evaluations
+/// and the stop handshake.
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/run_clock.hpp"
+#include "policies/round_policy.hpp"
+
+namespace hetsgd {
+
+struct aggregator_params {
+  std::shared_ptr<round_policy> policy;
+  at::Tensor initial_weights;           ///< flat parameter vector
+  clock_ptr clock;
+  int workers = 1;
+  std::vector<double> speeds;           ///< relative speed per worker
+  double solo_samples_per_s = 0.0;      ///< measured solo throughput at speed 1
+  double lr = 0.05;
+  double momentum = 0.0;
+  double weight_decay = 0.0;
+  std::uint64_t max_samples = 0;        ///< 0 = no limit
+  double max_seconds = 0.0;             ///< 0 = no limit
+  double target_accuracy = 0.85;
+  double eval_every_s = 1.0;
+  std::int64_t eval_samples = 0;        ///< 0 = whole test set
+  double request_timeout_s = 120.0;
+  double progress_every_s = 1.0;
+  std::string policy_name;
+  std::string model_name;
+  std::uint64_t seed = 0;
+  caf::actor evaluator;
+  caf::actor recorder;
+  caf::actor batch_controller;
+};
+
+/// Spawns the aggregator (event-based: its handlers are short and never block).
+caf::actor spawn_aggregator(caf::actor_system& sys, aggregator_params p);
+
+}  // namespace hetsgd

@@ -1,0 +1,24 @@
+#pragma once
+/// Message tags of hetsgd's actor protocol (CAF 0.17 atoms: at most 10 characters).
+
+#include <caf/atom.hpp>
+
+namespace hetsgd {
+
+using join_atom = caf::atom_constant<caf::atom("hs_join")>;       ///< worker → aggregator
+using compute_atom = caf::atom_constant<caf::atom("hs_comp")>;    ///< worker → itself
+using stop_atom = caf::atom_constant<caf::atom("hs_stop")>;       ///< end a run / an actor
+using tick_atom = caf::atom_constant<caf::atom("hs_tick")>;       ///< policy timer
+using eval_atom = caf::atom_constant<caf::atom("hs_eval")>;       ///< evaluation timer
+using deadline_atom = caf::atom_constant<caf::atom("hs_dline")>;  ///< run or start deadline
+using progress_atom = caf::atom_constant<caf::atom("hs_prog")>;   ///< progress timer
+using run_atom = caf::atom_constant<caf::atom("hs_run")>;         ///< driver starts the run
+using done_atom = caf::atom_constant<caf::atom("hs_done")>;       ///< run finished
+using batch_atom = caf::atom_constant<caf::atom("hs_batch")>;     ///< batch assignments
+using report_atom = caf::atom_constant<caf::atom("hs_report")>;   ///< throughput report
+using event_atom = caf::atom_constant<caf::atom("hs_event")>;     ///< recorder: event line
+using metric_atom = caf::atom_constant<caf::atom("hs_metric")>;   ///< recorder: metrics row
+using summary_atom = caf::atom_constant<caf::atom("hs_summary")>; ///< recorder: summary
+using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
+
+}  // namespace hetsgd

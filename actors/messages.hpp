@@ -1,0 +1,167 @@
+#pragma once
+/// Typed messages between hetsgd's actors. Each is registered under the same name on every node
+/// (register_message_types), so the same protocol works in one process and across processes.
+/// Times are run-clock seconds; sample counts are samples; versions count applied updates.
+
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "actors/tensor_payload.hpp"
+#include "policies/policy_types.hpp"
+
+namespace hetsgd {
+
+/// Aggregator → worker: the weights to start from and what to compute next.
+struct job_msg {
+  version_t version = 0;          ///< global version of `weights`
+  tensor_payload weights;         ///< flat parameter vector, immutable snapshot
+  std::int64_t batch = 0;         ///< samples to compute in this job
+  double share_begin = 0.0;       ///< this worker's slice of the global permutation, [begin, end)
+  double share_end = 1.0;
+  std::uint64_t membership_epoch = 0;
+  bool stop = false;              ///< no more work: wait for the stop request
+  bool restart = false;           ///< discard the job in progress (its samples are counted)
+  double sent_at_s = 0.0;         ///< for release-latency accounting
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
+  return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
+           x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s);
+}
+
+/// Worker → aggregator: one finished job.
+struct contribution_msg {
+  worker_id worker = 0;
+  version_t version = 0;          ///< version the work was computed on
+  std::uint64_t samples = 0;
+  std::uint64_t local_steps = 0;
+  double compute_s = 0.0;         ///< pure compute, seconds (no emulated slowdown, no waiting)
+  double loss_sum = 0.0;          ///< Σ per-sample training loss of these samples
+  tensor_payload payload;         ///< gradient sum, model delta or model (policy traits say)
+  double sent_at_s = 0.0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, contribution_msg& x) {
+  return f(caf::meta::type_name("hetsgd::contribution_msg"), x.worker, x.version, x.samples,
+           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s);
+}
+
+/// Worker → aggregator when it stops: what it did over the whole run.
+struct worker_stats_msg {
+  worker_id worker = 0;
+  std::uint64_t samples_computed = 0;   ///< every sample whose gradient it computed
+  std::uint64_t samples_in_flight = 0;  ///< computed but never pushed (job cut by the stop)
+  std::uint64_t micro_batches = 0;
+  double compute_s = 0.0;               ///< pure compute
+  double stretch_s = 0.0;               ///< emulated slowness ((1/speed − 1) × compute)
+  double idle_s = 0.0;                  ///< waiting for the aggregator
+  double release_latency_s = 0.0;       ///< Σ (job received − job sent)
+  std::uint64_t jobs = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_stats_msg& x) {
+  return f(caf::meta::type_name("hetsgd::worker_stats_msg"), x.worker, x.samples_computed,
+           x.samples_in_flight, x.micro_batches, x.compute_s, x.stretch_s, x.idle_s,
+           x.release_latency_s, x.jobs);
+}
+
+/// Worker → aggregator: the worker failed; `what` is the exception text.
+struct worker_failure_msg {
+  worker_id worker = 0;
+  std::string what;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, worker_failure_msg& x) {
+  return f(caf::meta::type_name("hetsgd::worker_failure_msg"), x.worker, x.what);
+}
+
+/// Aggregator → evaluator: a snapshot to evaluate on the test set.
+struct eval_request_msg {
+  version_t version = 0;
+  double at_s = 0.0;                 ///< clock time of the snapshot
+  std::uint64_t samples_applied = 0;
+  tensor_payload weights;
+  std::int64_t limit = 0;            ///< test images to use (0 = all)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, eval_request_msg& x) {
+  return f(caf::meta::type_name("hetsgd::eval_request_msg"), x.version, x.at_s,
+           x.samples_applied, x.weights, x.limit);
+}
+
+struct eval_result_msg {
+  version_t version = 0;
+  double at_s = 0.0;
+  std::uint64_t samples_applied = 0;
+  double accuracy = 0.0;
+  double loss = 0.0;                 ///< mean per-sample test loss
+  std::int64_t samples = 0;          ///< test images used
+  double eval_wall_s = 0.0;          ///< how long the evaluation took
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, eval_result_msg& x) {
+  return f(caf::meta::type_name("hetsgd::eval_result_msg"), x.version, x.at_s,
+           x.samples_applied, x.accuracy, x.loss, x.samples, x.eval_wall_s);
+}
+
+/// Aggregator → driver: one progress line's worth of numbers.
+struct progress_msg {
+  double elapsed_s = 0.0;
+  std::uint64_t samples_applied = 0;
+  std::uint64_t rounds = 0;
+  double accuracy = -1.0;                ///< latest test accuracy (< 0: none yet)
+  std::vector<double> worker_rates;      ///< samples/s pushed per worker since the last line
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, progress_msg& x) {
+  return f(caf::meta::type_name("hetsgd::progress_msg"), x.elapsed_s, x.samples_applied,
+           x.rounds, x.accuracy, x.worker_rates);
+}
+
+/// Aggregator → driver: the run is over.
+struct run_outcome_msg {
+  int exit_code = 0;          ///< 0 ok, 1 runtime failure
+  std::string message;        ///< what failed, or how the run ended
+  std::string summary_json;   ///< the summary.json text
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_outcome_msg& x) {
+  return f(caf::meta::type_name("hetsgd::run_outcome_msg"), x.exit_code, x.message,
+           x.summary_json);
+}
+
+/// Batch controller → aggregator: per-worker batch sizes and data shares.
+struct batch_plan_msg {
+  std::vector<std::int64_t> batches;
+  std::vector<double> shares;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, batch_plan_msg& x) {
+  return f(caf::meta::type_name("hetsgd::batch_plan_msg"), x.batches, x.shares);
+}
+
+/// Worker → batch controller: pure compute since the last report.
+struct throughput_msg {
+  worker_id worker = 0;
+  std::uint64_t samples = 0;
+  double compute_s = 0.0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, throughput_msg& x) {
+  return f(caf::meta::type_name("hetsgd::throughput_msg"), x.worker, x.samples, x.compute_s);
+}
+
+}  // namespace hetsgd

@@ -1,0 +1,71 @@
+#include "actors/recorder_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+
+#include "actors/atoms.hpp"
+
+namespace hetsgd {
+
+namespace {
+
+struct recorder_state {
+  std::shared_ptr<std::ofstream> events;
+  std::shared_ptr<std::ofstream> metrics;
+  std::string dir;
+  static inline const char* name = "hetsgd.recorder";
+};
+
+std::shared_ptr<std::ofstream> open_file(const std::string& path) {
+  auto f = std::make_shared<std::ofstream>(path, std::ios::out | std::ios::trunc);
+  if (!*f)
+    throw std::runtime_error("cannot open " + path + " for writing");
+  return f;
+}
+
+caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::string dir,
+                             std::shared_ptr<std::ofstream> events,
+                             std::shared_ptr<std::ofstream> metrics) {
+  auto& st = self->state;
+  st.dir = std::move(dir);
+  st.events = std::move(events);
+  st.metrics = std::move(metrics);
+  *st.metrics << "time_s,samples_applied,test_accuracy,test_loss,version\n";
+  st.metrics->flush();
+  return {
+    [=](event_atom, const std::string& line) {
+      *self->state.events << line << '\n';
+      self->state.events->flush();
+    },
+    [=](metric_atom, double t, std::uint64_t samples, double acc, double loss,
+        std::uint64_t version) {
+      *self->state.metrics << t << ',' << samples << ',' << acc << ',' << loss << ',' << version
+                           << '\n';
+      self->state.metrics->flush();
+    },
+    [=](summary_atom, const std::string& json) -> caf::result<bool> {
+      auto path = self->state.dir + "/summary.json";
+      std::ofstream f(path, std::ios::out | std::ios::trunc);
+      f << json << '\n';
+      f.close();
+      self->state.events->flush();
+      self->state.metrics->flush();
+      if (!f)
+        return caf::make_error(caf::sec::runtime_error, "cannot write " + path);
+      return true;
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir) {
+  auto events = open_file(dir + "/events.jsonl");
+  auto metrics = open_file(dir + "/metrics.csv");
+  return sys.spawn<caf::detached>(recorder_actor, dir, events, metrics);
+}
+
+}  // namespace hetsgd

@@ -1,0 +1,77 @@
+#pragma once
+/// Counters of one run, kept by the aggregator and turned into summary.json. Every sample a
+/// worker computed ends up in exactly one bucket: applied, dropped (by reason) or in flight at
+/// the end, so samples_computed = samples_applied + samples_dropped + samples_in_flight_at_end.
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policies/policy_types.hpp"
+
+namespace hetsgd {
+
+constexpr std::size_t drop_reason_count = 5;
+
+struct worker_account {
+  worker_id id = 0;
+  double speed = 1.0;
+  std::uint64_t samples_pushed = 0;   ///< samples in contributions that reached the aggregator
+  std::uint64_t samples_applied = 0;
+  std::array<std::uint64_t, drop_reason_count> dropped{};  ///< samples, by drop_reason
+  std::uint64_t samples_pending_at_end = 0;  ///< arrived, never applied or dropped
+  std::uint64_t contributions = 0;
+  double push_latency_s = 0.0;        ///< Σ (arrival − sent)
+  bool final_stats = false;           ///< the worker answered the stop request
+  bool failed = false;
+  bool left = false;
+  // From the worker's final report.
+  std::uint64_t samples_computed = 0;
+  std::uint64_t samples_in_flight = 0;
+  std::uint64_t micro_batches = 0;
+  std::uint64_t jobs = 0;
+  double compute_s = 0.0;
+  double stretch_s = 0.0;
+  double idle_s = 0.0;
+  double release_latency_s = 0.0;
+
+  std::uint64_t dropped_total() const;
+};
+
+struct run_account {
+  std::string policy;
+  std::string clock;
+  std::string model;
+  std::uint64_t seed = 0;
+  double target_accuracy = 0.0;
+  double final_accuracy = 0.0;
+  double final_loss = 0.0;
+  bool final_evaluated = false;
+  std::optional<double> time_to_target_s;
+  double elapsed_s = 0.0;
+  std::uint64_t rounds = 0;
+  std::uint64_t version = 0;
+  std::uint64_t samples_applied = 0;
+  double solo_samples_per_s = 0.0;   ///< measured at speed 1
+  double aggregator_busy_s = 0.0;    ///< time spent inside aggregator handlers
+  std::uint64_t evaluations = 0;
+  std::uint64_t bytes_moved = 0;     ///< payload bytes of contributions and jobs
+  int exit_code = 0;
+  std::string end_reason;
+  std::vector<worker_account> workers;
+  std::vector<std::string> errors;
+
+  std::uint64_t samples_computed() const;
+  std::uint64_t samples_dropped() const;
+  std::uint64_t samples_in_flight_at_end() const;
+  /// useful samples / (Σ solo_i × elapsed), solo_i = measured solo throughput × speed_i.
+  double utilization() const;
+  /// Mean per round: (aggregator handling + push latency + release latency) / round time.
+  double control_overhead() const;
+  /// summary.json text (2-space indented).
+  std::string summary_json() const;
+};
+
+}  // namespace hetsgd

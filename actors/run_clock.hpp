@@ -1,0 +1,41 @@
+#pragma once
+/// The run's clock. Actors and policies read time from here, never from std::chrono directly,
+/// so that a simulated clock can replace wall time without touching them.
+
+#include <chrono>
+#include <memory>
+
+namespace hetsgd {
+
+class run_clock {
+ public:
+  virtual ~run_clock() = default;
+  /// Seconds since the run started.
+  virtual double now_s() const = 0;
+  /// "real" or "simulated".
+  virtual const char* kind() const = 0;
+};
+
+/// Wall time from a steady clock, zero at construction.
+class real_clock final : public run_clock {
+ public:
+  real_clock() : start_(std::chrono::steady_clock::now()) {}
+  double now_s() const override {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+  const char* kind() const override { return "real"; }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+using clock_ptr = std::shared_ptr<const run_clock>;
+
+/// A CAF timeout from seconds (negative or zero → zero).
+inline std::chrono::microseconds to_duration(double seconds) {
+  if (seconds <= 0.0)
+    return std::chrono::microseconds{0};
+  return std::chrono::microseconds{static_cast<long long>(seconds * 1e6)};
+}
+
+}  // namespace hetsgd

@@ -1,0 +1,61 @@
+#pragma once
+/// A tensor inside a CAF message. In one process the message holds a refcounted handle, so a
+/// send is zero-copy (same data pointer); receivers must treat it as immutable and clone before
+/// mutating. Across processes, inspect() writes shape, dtype and the raw bytes as one byte
+/// sequence (CAF serializes byte vectors in bulk; element by element is about 10× slower).
+
+#include <ATen/core/Tensor.h>
+#include <caf/detail/stringification_inspector.hpp>
+#include <caf/error.hpp>
+#include <caf/sec.hpp>
+#include <caf/meta/load_callback.hpp>
+#include <caf/meta/type_name.hpp>
+
+#include <cstdint>
+#include <type_traits>
+#include <vector>
+
+namespace hetsgd {
+
+struct tensor_payload {
+  at::Tensor value;
+};
+
+/// Wire form of a tensor: shape, a dtype code and the contiguous bytes.
+struct tensor_wire {
+  std::vector<std::int64_t> shape;
+  std::int32_t dtype = 0;
+  std::vector<std::uint8_t> bytes;
+};
+
+tensor_wire encode_tensor(const at::Tensor& t);
+/// Throws std::invalid_argument when the bytes do not match shape and dtype.
+at::Tensor decode_tensor(const tensor_wire& w);
+/// "float[21840]" or "undefined", for logs.
+std::string describe_tensor(const at::Tensor& t);
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tensor_payload& x) {
+  if constexpr (std::is_same<Inspector, caf::detail::stringification_inspector>::value) {
+    // Logging a message must not print megabytes of tensor data.
+    auto desc = describe_tensor(x.value);
+    return f(caf::meta::type_name("tensor"), desc);
+  } else if constexpr (Inspector::reads_state) {
+    auto w = encode_tensor(x.value);
+    return f(caf::meta::type_name("tensor"), w.shape, w.dtype, w.bytes);
+  } else {
+    tensor_wire w;
+    auto load = [&]() -> caf::error {
+      try {
+        x.value = decode_tensor(w);
+      } catch (const std::exception&) {
+        return caf::make_error(caf::sec::runtime_error);
+      }
+      return caf::none;
+    };
+    return f(caf::meta::type_name("tensor"), w.shape, w.dtype, w.bytes,
+             caf::meta::load_callback(load));
+  }
+}
+
+}  // namespace hetsgd

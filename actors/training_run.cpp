@@ -1,0 +1,213 @@
+#include "actors/training_run.hpp"
+
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "actors/aggregator_actor.hpp"
+#include "actors/atoms.hpp"
+#include "actors/batch_controller_actor.hpp"
+#include "actors/evaluator_actor.hpp"
+#include "actors/message_types.hpp"
+#include "actors/recorder_actor.hpp"
+#include "actors/worker_actor.hpp"
+#include "gpu/fashion_mnist.hpp"
+#include "gpu/flat_parameters.hpp"
+#include "gpu/models.hpp"
+#include "gpu/solo_throughput.hpp"
+#include "gpu/torch_threads.hpp"
+#include "policies/policy_registry.hpp"
+
+namespace hetsgd {
+
+namespace {
+
+std::string join(const std::vector<std::string>& xs) {
+  std::string s;
+  for (auto& x : xs)
+    s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+round_policy_options policy_options(const run_config& cfg) {
+  round_policy_options o;
+  o.ssgd.round_timeout_s = cfg.policy.ssgd.round_timeout_s;
+  o.asgd.max_staleness = static_cast<std::uint64_t>(cfg.policy.asgd.max_staleness);
+  return o;
+}
+
+/// Extra seconds the driver waits beyond the aggregator's own deadlines before it gives up.
+constexpr double driver_grace_s = 30.0;
+
+}  // namespace
+
+std::string unsupported_in_this_build(const run_config& cfg) {
+  auto implemented = implemented_round_policies();
+  if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
+    return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
+           join(implemented) + ")";
+  if (cfg.cluster.clock != "real")
+    return "cluster.clock: \"" + cfg.cluster.clock + "\" is not implemented in this build (use \"real\")";
+  if (cfg.cluster.mode != "threads")
+    return "cluster.mode: \"" + cfg.cluster.mode + "\" is not implemented in this build (use \"threads\")";
+  if (cfg.cluster.transport != "local")
+    return "cluster.transport: \"" + cfg.cluster.transport +
+           "\" is not implemented in this build (use \"local\")";
+  if (!cfg.faults.empty())
+    return "faults: fault injection is not implemented in this build (" + cfg.faults.front().source +
+           ")";
+  return {};
+}
+
+run_result run_training(const run_config& cfg, const run_options& opts) {
+  run_result res;
+  res.out_dir = opts.out_dir;
+  if (auto why = unsupported_in_this_build(cfg); !why.empty()) {
+    res.exit_code = 2;
+    res.message = why;
+    return res;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(opts.out_dir, ec);
+  if (ec) {
+    res.exit_code = 1;
+    res.message = "cannot create output directory " + opts.out_dir + ": " + ec.message();
+    return res;
+  }
+  {
+    std::ofstream f(opts.out_dir + "/config.toml");
+    f << opts.effective_toml;
+    if (!f) {
+      res.exit_code = 1;
+      res.message = "cannot write " + opts.out_dir + "/config.toml";
+      return res;
+    }
+  }
+
+  std::shared_ptr<const fashion_mnist> data;
+  double solo = 0.0;
+  at::Tensor initial;
+  try {
+    pin_compute_threads_to_one();
+    data = shared_fashion_mnist(cfg.data.path);
+    solo = measure_solo_throughput(cfg.model.name, data->train, cfg.train.micro_batch,
+                                   opts.solo_calibration_s, cfg.run.seed);
+    auto model = make_model(cfg.model.name, cfg.run.seed);
+    initial = flatten_parameters(*model);
+  } catch (const std::exception& e) {
+    res.exit_code = 1;
+    res.message = e.what();
+    return res;
+  }
+
+  caf::actor_system_config sys_cfg;
+  register_message_types(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  auto clock = std::make_shared<real_clock>();
+
+  caf::actor recorder;
+  try {
+    recorder = spawn_recorder(sys, opts.out_dir);
+  } catch (const std::exception& e) {
+    res.exit_code = 1;
+    res.message = e.what();
+    return res;
+  }
+  auto evaluator = spawn_evaluator(sys, evaluator_params{cfg.model.name, cfg.run.seed, data});
+  std::shared_ptr<batch_policy> bp = make_batch_policy(cfg.policy.batch, cfg.train.batch);
+  auto controller = spawn_batch_controller(sys, bp);
+
+  aggregator_params ap;
+  ap.policy = make_round_policy(cfg.policy.name, policy_options(cfg));
+  ap.initial_weights = initial;
+  ap.clock = clock;
+  ap.workers = static_cast<int>(cfg.cluster.workers);
+  ap.speeds = cfg.cluster.speeds;
+  ap.solo_samples_per_s = solo;
+  ap.lr = cfg.train.lr;
+  ap.momentum = cfg.train.momentum;
+  ap.weight_decay = cfg.train.weight_decay;
+  ap.max_samples = static_cast<std::uint64_t>(cfg.train.max_samples);
+  ap.max_seconds = cfg.train.max_seconds;
+  ap.target_accuracy = cfg.train.target_accuracy;
+  ap.eval_every_s = cfg.train.eval_every_s;
+  ap.eval_samples = cfg.train.eval_samples;
+  ap.request_timeout_s = cfg.cluster.request_timeout_s;
+  ap.progress_every_s = cfg.output.progress_every_s > 0 ? cfg.output.progress_every_s : 1.0;
+  ap.policy_name = cfg.policy.name;
+  ap.model_name = cfg.model.name;
+  ap.seed = cfg.run.seed;
+  ap.evaluator = evaluator;
+  ap.recorder = recorder;
+  ap.batch_controller = controller;
+  auto aggregator = spawn_aggregator(sys, std::move(ap));
+
+  std::vector<caf::actor> workers;
+  for (std::int64_t i = 0; i < cfg.cluster.workers; ++i) {
+    worker_params wp;
+    wp.id = static_cast<worker_id>(i);
+    wp.workers = static_cast<int>(cfg.cluster.workers);
+    wp.speed = cfg.cluster.speeds.at(static_cast<std::size_t>(i));
+    wp.model_name = cfg.model.name;
+    wp.seed = cfg.run.seed;
+    wp.micro_batch = cfg.train.micro_batch;
+    wp.request_timeout_s = cfg.cluster.request_timeout_s;
+    wp.data = data;
+    wp.clock = clock;
+    wp.aggregator = aggregator;
+    wp.batch_controller = controller;
+    workers.push_back(spawn_worker(sys, std::move(wp)));
+  }
+
+  {
+    caf::scoped_actor self{sys};
+    self->monitor(aggregator);
+    self->send(aggregator, run_atom::value);
+    bool done = false;
+    bool stop_sent = false;
+    auto last_heard = std::chrono::steady_clock::now();
+    // The aggregator reports at least every progress_every_s; silence beyond its own longest
+    // deadline means it is stuck.
+    const auto silence_limit = std::chrono::duration<double>(
+      2 * cfg.cluster.request_timeout_s + ap.progress_every_s + driver_grace_s);
+    self->receive_while([&] { return !done; })(
+      [&](progress_msg& pm) {
+        last_heard = std::chrono::steady_clock::now();
+        if (opts.on_progress)
+          opts.on_progress(pm);
+      },
+      [&](done_atom, run_outcome_msg& o) {
+        res.exit_code = o.exit_code;
+        res.message = o.message;
+        res.summary_json = o.summary_json;
+        done = true;
+      },
+      [&](caf::down_msg& dm) {
+        res.exit_code = 1;
+        res.message = "aggregator terminated unexpectedly: " + sys.render(dm.reason);
+        done = true;
+      },
+      caf::after(std::chrono::milliseconds(100)) >> [&] {
+        if (opts.stop_requested && opts.stop_requested->load() && !stop_sent) {
+          self->send(aggregator, stop_atom::value);
+          stop_sent = true;
+        }
+        if (std::chrono::steady_clock::now() - last_heard > silence_limit) {
+          res.exit_code = 1;
+          res.message = "aggregator unresponsive; giving up";
+          done = true;
+        }
+      });
+  }
+  for (auto& w : workers)
+    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(aggregator, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(evaluator, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(recorder, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(controller, caf::exit_reason::user_shutdown);
+  return res;
+}
+
+}  // namespace hetsgd

@@ -1,0 +1,37 @@
+#pragma once
+/// One training run in this process: loads the data, measures solo throughput, spawns the
+/// recorder, evaluator, batch controller, aggregator and workers, waits for the run to end
+/// (with deadlines), and returns how it went. The run directory gets config.toml, events.jsonl,
+/// metrics.csv and summary.json.
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "actors/messages.hpp"
+#include "config/run_config.hpp"
+
+namespace hetsgd {
+
+struct run_options {
+  std::string out_dir;         ///< created if missing
+  std::string effective_toml;  ///< written verbatim as config.toml
+  std::function<void(const progress_msg&)> on_progress;  ///< called on the driver's thread
+  const std::atomic<bool>* stop_requested = nullptr;     ///< set by a Ctrl-C handler
+  double solo_calibration_s = 1.0;  ///< seconds spent measuring solo throughput
+};
+
+struct run_result {
+  int exit_code = 0;         ///< 0 ok, 1 runtime failure, 2 config not runnable
+  std::string message;       ///< how the run ended, or what failed
+  std::string summary_json;  ///< empty if the run never started
+  std::string out_dir;
+};
+
+run_result run_training(const run_config& cfg, const run_options& opts);
+
+/// Why a valid config cannot run in this build ("" = it can): a policy, clock, mode, transport
+/// or fault kind that is not implemented yet. The text names the config key.
+std::string unsupported_in_this_build(const run_config& cfg);
+
+}  // namespace hetsgd

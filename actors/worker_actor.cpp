@@ -1,0 +1,221 @@
+#include "actors/worker_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+#include "actors/atoms.hpp"
+#include "actors/messages.hpp"
+#include "gpu/fashion_mnist.hpp"
+#include "gpu/flat_parameters.hpp"
+#include "gpu/gradient_step.hpp"
+#include "gpu/models.hpp"
+#include "gpu/shard_sampler.hpp"
+#include "gpu/torch_threads.hpp"
+
+namespace hetsgd {
+
+struct worker_state {
+  worker_params p;
+  model_handle model;
+  std::unique_ptr<shard_sampler> sampler;
+
+  // The job in progress.
+  bool active = false;
+  std::uint64_t job_seq = 0;      ///< tags self-messages so a replaced job ignores stale ones
+  version_t version = 0;
+  std::int64_t remaining = 0;     ///< samples still to compute in this job
+  std::uint64_t job_samples = 0;
+  double job_compute_s = 0.0;
+  double job_loss_sum = 0.0;
+  double share_begin = 0.0;
+  double share_end = 0.0;
+
+  // Waiting for the aggregator since this clock time (< 0: not waiting).
+  double waiting_since_s = -1.0;
+
+  worker_stats_msg stats;
+  bool stopped = false;
+
+  static inline const char* name = "hetsgd.worker";
+};
+
+namespace {
+
+using self_ptr = caf::stateful_actor<worker_state>*;
+
+void fail(self_ptr self, const std::string& what) {
+  auto& st = self->state;
+  self->send(st.p.aggregator, worker_failure_msg{st.p.id, what});
+  self->quit(caf::make_error(caf::sec::runtime_error,
+                             "worker " + std::to_string(st.p.id) + ": " + what));
+}
+
+void on_job(self_ptr self, job_msg& j);
+
+void push(self_ptr self) {
+  auto& st = self->state;
+  contribution_msg c;
+  c.worker = st.p.id;
+  c.version = st.version;
+  c.samples = st.job_samples;
+  c.compute_s = st.job_compute_s;
+  c.loss_sum = st.job_loss_sum;
+  c.payload.value = flatten_gradients(*st.model);
+  c.sent_at_s = st.p.clock->now_s();
+  zero_gradients(*st.model);
+  self->send(st.p.batch_controller, throughput_msg{st.p.id, st.job_samples, st.job_compute_s});
+  st.active = false;
+  st.job_samples = 0;
+  st.job_compute_s = 0.0;
+  st.job_loss_sum = 0.0;
+  st.waiting_since_s = c.sent_at_s;
+  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), std::move(c))
+    .then([=](job_msg& j) { on_job(self, j); },
+          [=](caf::error& err) {
+            if (!self->state.stopped)
+              fail(self, "no reply to a push within " +
+                             std::to_string(self->state.p.request_timeout_s) +
+                             " s: " + self->system().render(err));
+          });
+}
+
+/// Computes one micro-batch, then schedules the next step after the emulated slowness.
+void step(self_ptr self) {
+  auto& st = self->state;
+  if (st.remaining <= 0) {
+    push(self);
+    return;
+  }
+  auto n = std::min<std::int64_t>(st.p.micro_batch, st.remaining);
+  auto idx = st.sampler->next(n);
+  auto t0 = std::chrono::steady_clock::now();
+  auto r = accumulate_gradients(*st.model, st.p.data->train, idx);
+  double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  st.remaining -= n;
+  st.job_samples += static_cast<std::uint64_t>(n);
+  st.job_compute_s += dt;
+  st.job_loss_sum += r.loss_sum;
+  st.stats.samples_computed += static_cast<std::uint64_t>(n);
+  st.stats.micro_batches += 1;
+  st.stats.compute_s += dt;
+  double stretch = (1.0 / st.p.speed - 1.0) * dt;
+  if (stretch > 0.0) {
+    st.stats.stretch_s += stretch;
+    self->delayed_send(self, to_duration(stretch), compute_atom::value, st.job_seq);
+  } else {
+    self->send(self, compute_atom::value, st.job_seq);
+  }
+}
+
+void on_job(self_ptr self, job_msg& j) {
+  auto& st = self->state;
+  double now = st.p.clock->now_s();
+  if (st.waiting_since_s >= 0.0) {
+    st.stats.idle_s += now - st.waiting_since_s;
+    st.waiting_since_s = -1.0;
+  }
+  st.stats.release_latency_s += std::max(0.0, now - j.sent_at_s);
+  if (j.stop) {
+    st.active = false;
+    st.stopped = true;
+    return;
+  }
+  if (st.active && j.restart) {
+    // Work discarded on the aggregator's order stays counted as computed; the aggregator
+    // accounts for it as dropped (restarted).
+    zero_gradients(*st.model);
+    st.job_samples = 0;
+    st.job_compute_s = 0.0;
+    st.job_loss_sum = 0.0;
+  }
+  if (j.batch < 1)
+    return fail(self, "received a job with batch " + std::to_string(j.batch));
+  load_flat_parameters(*st.model, j.weights.value);
+  if (j.share_begin != st.share_begin || j.share_end != st.share_end) {
+    auto n = st.p.data->train.size();
+    st.sampler->set_share(static_cast<std::int64_t>(std::llround(j.share_begin * n)),
+                          static_cast<std::int64_t>(std::llround(j.share_end * n)));
+    st.share_begin = j.share_begin;
+    st.share_end = j.share_end;
+  }
+  st.version = j.version;
+  st.remaining = j.batch;
+  st.active = true;
+  st.stats.jobs += 1;
+  ++st.job_seq;
+  self->send(self, compute_atom::value, st.job_seq);
+}
+
+}  // namespace
+
+namespace {
+
+caf::behavior worker_actor(self_ptr self, worker_params params) {
+  auto& st = self->state;
+  st.p = std::move(params);
+  st.stats.worker = st.p.id;
+  try {
+    pin_compute_threads_to_one();
+    st.model = make_model(st.p.model_name, st.p.seed);
+    st.model->train();
+    st.sampler = std::make_unique<shard_sampler>(st.p.data->train.size(), static_cast<int>(st.p.id),
+                                                 st.p.workers, st.p.seed);
+    auto n = static_cast<double>(st.p.data->train.size());
+    // The sampler starts on the even split; remember it in the same units jobs use.
+    st.share_begin = std::floor(n * st.p.id / st.p.workers) / n;
+    st.share_end = std::floor(n * (st.p.id + 1) / st.p.workers) / n;
+  } catch (const std::exception& e) {
+    fail(self, std::string("setup failed: ") + e.what());
+    return {};
+  }
+  st.waiting_since_s = st.p.clock->now_s();
+  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), join_atom::value, st.p.id)
+    .then([=](job_msg& j) { on_job(self, j); },
+          [=](caf::error& err) {
+            fail(self, "join was not answered within " +
+                           std::to_string(self->state.p.request_timeout_s) +
+                           " s: " + self->system().render(err));
+          });
+  return {
+    [=](job_msg& j) {
+      try {
+        on_job(self, j);
+      } catch (const std::exception& e) {
+        fail(self, e.what());
+      }
+    },
+    [=](compute_atom, std::uint64_t seq) {
+      auto& s = self->state;
+      if (!s.active || seq != s.job_seq || s.stopped)
+        return;
+      try {
+        step(self);
+      } catch (const std::exception& e) {
+        fail(self, e.what());
+      }
+    },
+    [=](stop_atom) {
+      auto& s = self->state;
+      s.stopped = true;
+      s.stats.samples_in_flight = s.job_samples;
+      if (s.waiting_since_s >= 0.0) {
+        s.stats.idle_s += s.p.clock->now_s() - s.waiting_since_s;
+        s.waiting_since_s = -1.0;
+      }
+      auto rp = self->make_response_promise();
+      rp.deliver(s.stats);
+      self->quit();
+    },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_worker(caf::actor_system& sys, worker_params params) {
+  return sys.spawn<caf::detached>(worker_actor, std::move(params));
+}
+
+}  // namespace hetsgd

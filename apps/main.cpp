@@ -1,0 +1,184 @@
+/// The hetsgd command line: run, validate, info (and config-doc for the reference).
+/// Exit codes: 0 success, 2 bad usage or bad config, 1 runtime failure.
+
+#include <CLI/CLI.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+#include "actors/training_run.hpp"
+#include "config/config_loader.hpp"
+#include "config/config_reference.hpp"
+#include "gpu/backends.hpp"
+#include "plot_runner.hpp"
+
+#ifndef HETSGD_VERSION
+#define HETSGD_VERSION "unknown"
+#endif
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_sigint(int) {
+  g_stop.store(true);
+}
+
+constexpr int exit_ok = 0;
+constexpr int exit_runtime = 1;
+constexpr int exit_usage = 2;
+
+std::string default_out_dir(const hetsgd::run_config& cfg) {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  std::ostringstream os;
+  os << "runs/" << cfg.run.name << "-" << std::put_time(&tm, "%Y%m%d-%H%M%S");
+  return os.str();
+}
+
+void print_progress(const hetsgd::progress_msg& pm, bool tty) {
+  std::ostringstream os;
+  os << "[" << std::fixed << std::setprecision(1) << std::setw(6) << pm.elapsed_s << " s] applied "
+     << pm.samples_applied << " | acc ";
+  if (pm.accuracy >= 0)
+    os << std::setprecision(3) << pm.accuracy;
+  else
+    os << "  -  ";
+  os << " | rounds " << pm.rounds << " | samples/s";
+  for (std::size_t i = 0; i < pm.worker_rates.size(); ++i)
+    os << " w" << i << "=" << std::setprecision(0) << pm.worker_rates[i];
+  if (tty)
+    std::cout << "\r" << os.str() << "\033[K" << std::flush;
+  else
+    std::cout << os.str() << "\n" << std::flush;
+}
+
+int cmd_validate(const std::string& path, const std::vector<std::string>& sets) {
+  auto r = hetsgd::load_config(path, sets);
+  if (auto* err = std::get_if<hetsgd::config_error>(&r)) {
+    std::cerr << err->message << "\n";
+    return exit_usage;
+  }
+  auto& cfg = std::get<hetsgd::loaded_config>(r).cfg;
+  if (auto why = hetsgd::unsupported_in_this_build(cfg); !why.empty()) {
+    std::cerr << path << ": " << why << "\n";
+    return exit_usage;
+  }
+  std::cout << path << ": ok (policy " << cfg.policy.name << ", " << cfg.cluster.workers
+            << " workers, model " << cfg.model.name << ")\n";
+  return exit_ok;
+}
+
+int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::string out) {
+  auto r = hetsgd::load_config(path, sets);
+  if (auto* err = std::get_if<hetsgd::config_error>(&r)) {
+    std::cerr << err->message << "\n";
+    return exit_usage;
+  }
+  auto& loaded = std::get<hetsgd::loaded_config>(r);
+  auto& cfg = loaded.cfg;
+  if (out.empty())
+    out = cfg.output.dir.empty() ? default_out_dir(cfg) : cfg.output.dir;
+  std::signal(SIGINT, on_sigint);
+  std::signal(SIGTERM, on_sigint);
+  const bool tty = isatty(STDOUT_FILENO) != 0;
+  hetsgd::run_options opts;
+  opts.out_dir = out;
+  opts.effective_toml = loaded.effective_toml;
+  opts.stop_requested = &g_stop;
+  if (cfg.output.progress_every_s > 0)
+    opts.on_progress = [tty](const hetsgd::progress_msg& pm) { print_progress(pm, tty); };
+  std::cout << "hetsgd: " << cfg.policy.name << " on " << cfg.cluster.workers << " workers ("
+            << cfg.model.name << ", " << cfg.data.name << "), output in " << out << "\n"
+            << std::flush;
+  auto res = hetsgd::run_training(cfg, opts);
+  if (tty && cfg.output.progress_every_s > 0)
+    std::cout << "\n";
+  if (res.exit_code == exit_usage) {
+    std::cerr << path << ": " << res.message << "\n";
+    return exit_usage;
+  }
+  if (!res.summary_json.empty()) {
+    std::cout << "hetsgd: " << res.message << "\n";
+    hetsgd::print_summary_digest(res.summary_json, std::cout);
+    if (cfg.output.plots) {
+      auto msg = hetsgd::run_plot_script(out);
+      if (!msg.empty())
+        std::cerr << "hetsgd: plots skipped: " << msg << "\n";
+    }
+    std::cout << "hetsgd: results in " << out << "\n";
+  }
+  if (res.exit_code != 0) {
+    std::cerr << "hetsgd: run failed: " << res.message << "\n";
+    return exit_runtime;
+  }
+  return g_stop.load() ? exit_ok : exit_ok;
+}
+
+int cmd_info() {
+  auto b = hetsgd::query_backends();
+  std::cout << "hetsgd " << HETSGD_VERSION << "\n"
+            << "torch " << b.torch_version << "\n"
+            << "backends: local yes, gloo " << (b.gloo ? "compiled in" : "not built")
+            << ", cuda " << (b.cuda ? "compiled in" : "not built") << ", nccl "
+            << (b.nccl ? "compiled in" : "not built") << "\n";
+  if (b.cuda)
+    std::cout << "cuda devices: " << b.cuda_devices
+              << (b.cuda_error.empty() ? "" : " (" + b.cuda_error + ")") << "\n";
+  return exit_ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hetsgd: data-parallel SGD on heterogeneous clusters, with CAF actors"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string(HETSGD_VERSION));
+
+  std::string config_path;
+  std::vector<std::string> sets;
+  std::string out;
+
+  auto* run = app.add_subcommand("run", "Train one model under one policy");
+  run->add_option("config", config_path, "TOML config file")->required();
+  run->add_option("--set", sets, "Override a config key: key=value (value read as TOML)");
+  run->add_option("--out", out, "Output directory (default runs/<name>-<timestamp>)");
+
+  auto* validate = app.add_subcommand("validate", "Check a config without running it");
+  validate->add_option("config", config_path, "TOML config file")->required();
+  validate->add_option("--set", sets, "Override a config key: key=value");
+
+  auto* info = app.add_subcommand("info", "Version and compiled-in backends");
+  auto* doc = app.add_subcommand("config-doc", "Print the config reference (docs/config.md)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? exit_ok : exit_usage;
+  }
+  try {
+    if (*run)
+      return cmd_run(config_path, sets, out);
+    if (*validate)
+      return cmd_validate(config_path, sets);
+    if (*info)
+      return cmd_info();
+    if (*doc) {
+      std::cout << hetsgd::render_config_reference();
+      return exit_ok;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "hetsgd: " << e.what() << "\n";
+    return exit_runtime;
+  }
+  return exit_usage;
+}

@@ -1,0 +1,330 @@
+#include "config/key_registry.hpp"
+
+#include <type_traits>
+#include <utility>
+
+namespace hetsgd {
+namespace {
+
+// --- conversions between a struct field and config_value -------------------------------------
+
+template <class F>
+constexpr value_type type_of_field() {
+  if constexpr (std::is_same_v<F, bool>) {
+    return value_type::boolean;
+  } else if constexpr (std::is_integral_v<F>) {
+    return value_type::integer;
+  } else if constexpr (std::is_floating_point_v<F>) {
+    return value_type::floating;
+  } else if constexpr (std::is_same_v<F, std::string>) {
+    return value_type::string;
+  } else {
+    static_assert(std::is_same_v<F, std::vector<double>>, "unsupported config field type");
+    return value_type::float_array;
+  }
+}
+
+template <class F>
+std::optional<config_value> to_config_value(const F& field) {
+  if constexpr (std::is_same_v<F, bool>) {
+    return config_value{field};
+  } else if constexpr (std::is_integral_v<F>) {
+    return config_value{static_cast<std::int64_t>(field)};
+  } else if constexpr (std::is_floating_point_v<F>) {
+    return config_value{static_cast<double>(field)};
+  } else if constexpr (std::is_same_v<F, std::vector<double>>) {
+    // An empty array means "not given": the loader derives it (cluster.speeds).
+    if (field.empty()) return std::nullopt;
+    return config_value{field};
+  } else {
+    return config_value{field};
+  }
+}
+
+template <class F>
+void from_config_value(F& field, const config_value& value) {
+  if constexpr (std::is_same_v<F, bool>) {
+    field = std::get<bool>(value);
+  } else if constexpr (std::is_integral_v<F>) {
+    field = static_cast<F>(std::get<std::int64_t>(value));
+  } else if constexpr (std::is_floating_point_v<F>) {
+    field = static_cast<F>(std::get<double>(value));
+  } else {
+    field = std::get<F>(value);
+  }
+}
+
+// --- a small fluent builder so that every entry below reads as one statement ------------------
+
+struct spec_builder {
+  key_spec spec;
+
+  spec_builder&& at_least(double v) && { spec.min = value_bound{v, false}; return std::move(*this); }
+  spec_builder&& above(double v) && { spec.min = value_bound{v, true}; return std::move(*this); }
+  spec_builder&& at_most(double v) && { spec.max = value_bound{v, false}; return std::move(*this); }
+  spec_builder&& below(double v) && { spec.max = value_bound{v, true}; return std::move(*this); }
+  spec_builder&& one_of(std::vector<std::string> c) && {
+    spec.choices = std::move(c);
+    return std::move(*this);
+  }
+  /// A negative integer means "not set" (fault worker -1): read back as absent, not as a value
+  /// that would fail its own ">= 0" check when the effective config is loaded again.
+  spec_builder&& unset_when_negative() && {
+    auto get = spec.get_fault;
+    spec.get_fault = [get](const fault_spec& f) -> std::optional<config_value> {
+      auto v = get(f);
+      if (v && std::holds_alternative<std::int64_t>(*v) && std::get<std::int64_t>(*v) < 0)
+        return std::nullopt;
+      return v;
+    };
+    return std::move(*this);
+  }
+  spec_builder&& required() && { spec.required = true; return std::move(*this); }
+  spec_builder&& default_note(std::string note) && {
+    spec.default_note = std::move(note);
+    return std::move(*this);
+  }
+};
+
+/// A key of run_config. `access` is a generic lambda returning a reference to the field, so the
+/// same accessor serves the binder (non-const) and the getter (const).
+template <class Access>
+spec_builder run_key(std::string name, Access access, std::string unit, std::string doc) {
+  using field_t = std::decay_t<decltype(access(std::declval<run_config&>()))>;
+  spec_builder b;
+  b.spec.name = std::move(name);
+  b.spec.type = type_of_field<field_t>();
+  b.spec.scope = key_scope::run;
+  b.spec.unit = std::move(unit);
+  b.spec.doc = std::move(doc);
+  b.spec.bind = [access](run_config& c, const config_value& v) { from_config_value(access(c), v); };
+  b.spec.get = [access](const run_config& c) { return to_config_value(access(c)); };
+  return b;
+}
+
+/// A key of one [[faults]] entry.
+template <class Access>
+spec_builder fault_key(std::string leaf, Access access, std::string unit, std::string doc) {
+  using field_t = std::decay_t<decltype(access(std::declval<fault_spec&>()))>;
+  spec_builder b;
+  b.spec.name = "faults[]." + std::move(leaf);
+  b.spec.type = type_of_field<field_t>();
+  b.spec.scope = key_scope::fault;
+  b.spec.unit = std::move(unit);
+  b.spec.doc = std::move(doc);
+  b.spec.bind_fault = [access](fault_spec& f, const config_value& v) {
+    from_config_value(access(f), v);
+  };
+  b.spec.get_fault = [access](const fault_spec& f) { return to_config_value(access(f)); };
+  return b;
+}
+
+// The key name is the field path, spelled once: HETSGD_KEY(train.lr) gives "train.lr" and an
+// accessor for c.train.lr, so a key can never drift from its field.
+#define HETSGD_KEY(path) #path, [](auto& c) -> auto& { return c.path; }
+#define HETSGD_FAULT_KEY(field) #field, [](auto& f) -> auto& { return f.field; }
+
+std::vector<key_spec> build_registry() {
+  std::vector<spec_builder> b;
+  // [run]
+  b.push_back(run_key(HETSGD_KEY(run.name), "",
+                      "label used in output directory names and summaries"));
+  b.push_back(run_key(HETSGD_KEY(run.seed), "", "every random choice of a run derives from it")
+                  .at_least(0));
+  // [data]
+  b.push_back(run_key(HETSGD_KEY(data.name), "", "data set")
+                  .one_of({"fashion-mnist"}));
+  b.push_back(run_key(HETSGD_KEY(data.path), "",
+                      "directory of the gzip IDX files (Debian package dataset-fashion-mnist)"));
+  // [model]
+  b.push_back(run_key(HETSGD_KEY(model.name), "", "model trained by every worker")
+                  .one_of({"mlp", "cnn"}));
+  // [train]
+  b.push_back(run_key(HETSGD_KEY(train.lr), "",
+                      "learning rate applied to the sample-weighted mean gradient")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(train.momentum), "",
+                      "heavy-ball momentum of the master optimizer (0 = plain SGD)")
+                  .at_least(0)
+                  .below(1));
+  b.push_back(run_key(HETSGD_KEY(train.weight_decay), "", "L2 coefficient of the master optimizer")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(train.micro_batch), "samples",
+                      "atomic unit of worker compute; adaptive-batch policies count in it")
+                  .at_least(1));
+  b.push_back(run_key(HETSGD_KEY(train.batch), "samples",
+                      "per-worker batch of fixed-batch policies")
+                  .at_least(1));
+  b.push_back(run_key(HETSGD_KEY(train.max_samples), "samples",
+                      "stop after this many samples were applied (0 = no limit)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(train.max_seconds), "s",
+                      "stop after this long, wall or virtual time (0 = no limit)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(train.target_accuracy), "",
+                      "test accuracy whose time to reach is the headline figure")
+                  .at_least(0)
+                  .at_most(1));
+  b.push_back(run_key(HETSGD_KEY(train.eval_every_s), "s", "time between test-set evaluations")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(train.eval_samples), "samples",
+                      "test images per periodic evaluation (0 = all 10,000)")
+                  .at_least(0)
+                  .at_most(10000));
+  // [cluster]
+  b.push_back(run_key(HETSGD_KEY(cluster.clock), "",
+                      "real = wall time; simulated = virtual time, reproducible bit for bit")
+                  .one_of({"real", "simulated"}));
+  b.push_back(run_key(HETSGD_KEY(cluster.workers), "workers", "number of workers")
+                  .at_least(1)
+                  .at_most(4096));
+  b.push_back(run_key(HETSGD_KEY(cluster.speeds), "relative",
+                      "compute speed of each worker relative to a full-speed one; one entry per "
+                      "worker")
+                  .above(0)
+                  .default_note("1.0 per worker"));
+  b.push_back(run_key(HETSGD_KEY(cluster.request_timeout_s), "s",
+                      "deadline of every request between actors")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(cluster.mode), "",
+                      "threads = all actors in one process; processes = one process per role")
+                  .one_of({"threads", "processes"}));
+  b.push_back(run_key(HETSGD_KEY(cluster.transport), "",
+                      "collective library that carries tensors between workers")
+                  .one_of({"local", "gloo", "nccl"}));
+  // [policy]
+  b.push_back(run_key(HETSGD_KEY(policy.name), "",
+                      "round-closing policy; its settings live in `[policy.<name>]`")
+                  .one_of({"ssgd", "asgd", "ssp", "backup", "local_sgd", "abs", "abs_sgd",
+                           "od_sgd", "wp_sgd", "dbs"}));
+  b.push_back(run_key(HETSGD_KEY(policy.batch), "", "batch-size policy")
+                  .one_of({"fixed"}));
+  // [policy.ssgd]
+  b.push_back(run_key(HETSGD_KEY(policy.ssgd.round_timeout_s), "s",
+                      "close a round with whoever arrived after this long (0 = wait for all)")
+                  .at_least(0));
+  // [policy.asgd]
+  b.push_back(run_key(HETSGD_KEY(policy.asgd.max_staleness), "versions",
+                      "drop contributions staler than this (0 = unbounded)")
+                  .at_least(0));
+  // [output]
+  b.push_back(run_key(HETSGD_KEY(output.dir), "",
+                      "run directory (\"\" = `runs/<name>-<timestamp>`)"));
+  b.push_back(run_key(HETSGD_KEY(output.plots), "",
+                      "write PNG plots with tools/plot.py when matplotlib is present"));
+  b.push_back(run_key(HETSGD_KEY(output.progress_every_s), "s",
+                      "time between live progress lines (0 = quiet)")
+                  .at_least(0));
+  // [[faults]]
+  b.push_back(fault_key(HETSGD_FAULT_KEY(kind), "", "what goes wrong")
+                  .one_of({"slowdown", "pause", "crash", "rejoin", "delay", "drop", "nan",
+                           "disturbance", "slow_link"})
+                  .required()
+                  .default_note("required"));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(worker), "",
+                        "target worker id, < cluster.workers; required by slowdown, pause, crash, "
+                        "rejoin and nan")
+                  .at_least(0)
+                  .unset_when_negative()
+                  .default_note("none"));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(at_s), "s", "start, counted from the start of the run")
+                  .at_least(0));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(duration_s), "s", "how long it lasts (0 = until the end)")
+                  .at_least(0));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(factor), "x", "slowdown factor of compute or link")
+                  .at_least(1));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(probability), "",
+                        "per-epoch probability (disturbance) or per-message probability (drop)")
+                  .at_least(0)
+                  .at_most(1));
+
+  std::vector<key_spec> out;
+  out.reserve(b.size());
+  for (auto& entry : b) out.push_back(std::move(entry.spec));
+  return out;
+}
+
+#undef HETSGD_KEY
+#undef HETSGD_FAULT_KEY
+
+std::vector<std::string> build_table_names() {
+  std::vector<std::string> names;
+  auto add = [&names](const std::string& name) {
+    for (const auto& n : names)
+      if (n == name) return;
+    names.push_back(name);
+  };
+  for (const auto& key : key_registry()) {
+    const std::string table = table_of(key);
+    // Parents first: "policy" before "policy.ssgd".
+    for (std::size_t dot = table.find('.'); dot != std::string::npos;
+         dot = table.find('.', dot + 1)) {
+      add(table.substr(0, dot));
+    }
+    add(table);
+  }
+  return names;
+}
+
+}  // namespace
+
+const std::vector<key_spec>& key_registry() {
+  static const std::vector<key_spec> registry = build_registry();
+  return registry;
+}
+
+const key_spec* find_key(std::string_view name) {
+  for (const auto& key : key_registry())
+    if (key.name == name) return &key;
+  return nullptr;
+}
+
+std::string table_of(const key_spec& key) {
+  if (key.scope == key_scope::fault) return "faults";
+  const auto dot = key.name.rfind('.');
+  return dot == std::string::npos ? std::string() : key.name.substr(0, dot);
+}
+
+std::string leaf_of(const key_spec& key) {
+  const auto dot = key.name.rfind('.');
+  return dot == std::string::npos ? key.name : key.name.substr(dot + 1);
+}
+
+const std::vector<std::string>& table_names() {
+  static const std::vector<std::string> names = build_table_names();
+  return names;
+}
+
+bool is_table_name(std::string_view name) {
+  if (name == "faults") return false;
+  for (const auto& t : table_names())
+    if (t == name) return true;
+  return false;
+}
+
+std::string default_text(const key_spec& key) {
+  if (!key.default_note.empty()) return key.default_note;
+  std::optional<config_value> value =
+      key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
+  return value ? to_toml_text(*value) : std::string();
+}
+
+std::string constraint_text(const key_spec& key) {
+  std::string out;
+  if (!key.choices.empty()) {
+    for (std::size_t i = 0; i < key.choices.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += key.choices[i];
+    }
+    return out;
+  }
+  const std::string each = key.type == value_type::float_array ? "each " : "";
+  if (key.min) out += each + (key.min->exclusive ? "> " : ">= ") + format_number(key.min->value);
+  if (key.max) {
+    if (!out.empty()) out += ", ";
+    out += each + (key.max->exclusive ? "< " : "<= ") + format_number(key.max->value);
+  }
+  return out;
+}
+
+}  // namespace hetsgd

@@ -1,0 +1,93 @@
+#pragma once
+/// Typed view of a validated hetsgd TOML config. Every field here has exactly one entry in the
+/// key registry (config/key_registry.cpp) with its type, default, unit and doc; the loader fills
+/// this struct only after validation succeeded, so consumers never re-validate.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace hetsgd {
+
+struct run_section {
+  std::string name = "hetsgd";  ///< label used in output directory names and summaries
+  std::uint64_t seed = 42;      ///< every random choice derives from it
+};
+
+struct data_section {
+  std::string name = "fashion-mnist";                     ///< data set name
+  std::string path = "/usr/share/datasets/fashion-mnist";  ///< directory of the gzip IDX files
+};
+
+struct model_section {
+  std::string name = "cnn";  ///< "mlp" | "cnn"
+};
+
+struct train_section {
+  double lr = 0.05;                  ///< global learning rate on the sample-weighted mean gradient
+  double momentum = 0.0;             ///< heavy-ball momentum of the master optimizer (0 = plain SGD)
+  double weight_decay = 0.0;         ///< L2 coefficient of the master optimizer
+  std::int64_t micro_batch = 32;     ///< samples per atomic unit of worker compute
+  std::int64_t batch = 64;           ///< per-worker batch (samples) for fixed-batch policies
+  std::int64_t max_samples = 300000; ///< stop after this many samples were applied (0 = no limit)
+  double max_seconds = 0.0;          ///< stop after this long, seconds (0 = no limit)
+  double target_accuracy = 0.85;     ///< time to reach this test accuracy is the headline figure
+  double eval_every_s = 1.0;         ///< seconds between test-set evaluations
+  std::int64_t eval_samples = 0;     ///< test images per periodic evaluation (0 = all 10,000)
+};
+
+struct cluster_section {
+  std::string clock = "real";            ///< "real" | "simulated"
+  std::int64_t workers = 4;              ///< number of workers
+  std::vector<double> speeds;            ///< relative compute speed per worker (default all 1.0)
+  double request_timeout_s = 120.0;      ///< deadline of every request between actors, seconds
+  std::string mode = "threads";          ///< "threads" (one process) | "processes"
+  std::string transport = "local";       ///< "local" | "gloo" | "nccl"
+};
+
+/// [policy.ssgd]
+struct ssgd_settings {
+  double round_timeout_s = 0.0;  ///< close a round with whoever arrived after this long (0 = off)
+};
+
+/// [policy.asgd]
+struct asgd_settings {
+  std::int64_t max_staleness = 0;  ///< drop contributions staler than this (0 = unbounded)
+};
+
+struct policy_section {
+  std::string name = "ssgd";  ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
+  std::string batch = "fixed";  ///< batch policy: "fixed"
+  ssgd_settings ssgd;
+  asgd_settings asgd;
+};
+
+struct output_section {
+  std::string dir;                 ///< run directory ("" = runs/<name>-<timestamp>)
+  bool plots = true;               ///< write PNG plots with tools/plot.py when matplotlib exists
+  double progress_every_s = 1.0;   ///< seconds between live progress lines (0 = quiet)
+};
+
+/// One [[faults]] entry. Parsed and validated now; played by the fault injector (faults issue).
+struct fault_spec {
+  std::string kind;          ///< slowdown pause crash rejoin delay drop nan disturbance slow_link
+  std::int64_t worker = -1;  ///< target worker id (-1 = not set)
+  double at_s = 0.0;         ///< start, seconds since run start
+  double duration_s = 0.0;   ///< how long it lasts, seconds (0 = until the end)
+  double factor = 1.0;       ///< slowdown factor (>= 1)
+  double probability = 0.0;  ///< per-epoch probability (disturbance) or per-message (drop)
+  std::string source;        ///< "file:line:column" of the table, for error messages
+};
+
+struct run_config {
+  run_section run;
+  data_section data;
+  model_section model;
+  train_section train;
+  cluster_section cluster;
+  policy_section policy;
+  output_section output;
+  std::vector<fault_spec> faults;
+};
+
+}  // namespace hetsgd

@@ -1,0 +1,51 @@
+#pragma once
+/// The batch policy interface: decides each worker's batch size (samples per job) and its share
+/// of the training data, from throughput reports. Pure logic; the batch controller actor runs it.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policies/policy_types.hpp"
+
+namespace hetsgd {
+
+struct batch_assignment {
+  std::int64_t batch = 0;  ///< samples per job for this worker
+  double share = 0.0;      ///< fraction of the training set in this worker's shard, in (0, 1]
+};
+
+/// Pure compute measured on one worker since the last report (time blocked in synchronization
+/// excluded), so a policy can re-partition from speed alone.
+struct throughput_report {
+  worker_id worker = 0;
+  std::uint64_t samples = 0;
+  double compute_s = 0.0;
+};
+
+class batch_policy {
+ public:
+  virtual ~batch_policy() = default;
+  virtual std::string name() const = 0;
+  /// Assignments for workers 0..workers-1 at the start of the run.
+  virtual std::vector<batch_assignment> initial(std::size_t workers) = 0;
+  /// Throughput of one worker; returns new assignments for every worker when they change.
+  virtual std::optional<std::vector<batch_assignment>> on_report(const throughput_report& r) = 0;
+};
+
+/// Every worker gets the same batch and an equal data share, forever.
+class fixed_batch_policy final : public batch_policy {
+ public:
+  explicit fixed_batch_policy(std::int64_t batch);
+  std::string name() const override { return "fixed"; }
+  std::vector<batch_assignment> initial(std::size_t workers) override;
+  std::optional<std::vector<batch_assignment>> on_report(const throughput_report&) override {
+    return std::nullopt;
+  }
+
+ private:
+  std::int64_t batch_;
+};
+
+}  // namespace hetsgd
