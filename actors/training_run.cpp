@@ -91,9 +91,11 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   at::Tensor initial;
   try {
     pin_compute_threads_to_one();
-    data = shared_fashion_mnist(cfg.data.path);
-    solo = measure_solo_throughput(cfg.model.name, data->train, cfg.train.micro_batch,
-                                   opts.solo_calibration_s, cfg.run.seed);
+    data = opts.data ? opts.data : shared_fashion_mnist(cfg.data.path);
+    solo = opts.solo_samples_per_s > 0.0
+             ? opts.solo_samples_per_s
+             : measure_solo_throughput(cfg.model.name, data->train, cfg.train.micro_batch,
+                                       opts.solo_calibration_s, cfg.run.seed);
     auto model = make_model(cfg.model.name, cfg.run.seed);
     initial = flatten_parameters(*model);
   } catch (const std::exception& e) {

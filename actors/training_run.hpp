@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "actors/messages.hpp"
@@ -13,12 +14,19 @@
 
 namespace hetsgd {
 
+struct fashion_mnist;
+
 struct run_options {
   std::string out_dir;         ///< created if missing
   std::string effective_toml;  ///< written verbatim as config.toml
   std::function<void(const progress_msg&)> on_progress;  ///< called on the driver's thread
   const std::atomic<bool>* stop_requested = nullptr;     ///< set by a Ctrl-C handler
   double solo_calibration_s = 1.0;  ///< seconds spent measuring solo throughput
+  /// > 0: the solo throughput at speed 1 (samples/s) to use instead of measuring it, e.g. when
+  /// several runs on one machine share one measurement.
+  double solo_samples_per_s = 0.0;
+  /// Non-null: train and test on this data set instead of loading cfg.data.path.
+  std::shared_ptr<const fashion_mnist> data;
 };
 
 struct run_result {

@@ -1,0 +1,23 @@
+#pragma once
+/// \file
+/// Which compute and communication back ends this build has, and what the machine offers.
+
+#include <string>
+
+namespace hetsgd {
+
+struct backend_info {
+  bool gloo = false;          ///< compiled with Gloo (found at configure time): CPU collectives
+  bool cuda = false;          ///< compiled with the CUDA kernels (toolkit found at configure time)
+  bool nccl = false;          ///< compiled with NCCL
+  std::string torch_version;  ///< LibTorch headers' version, e.g. "1.13.0"
+  int cuda_devices = 0;       ///< usable CUDA devices now (0 when not compiled in or on error)
+  std::string cuda_error;     ///< why there are no devices: the CUDA runtime's error text, or
+                              ///< "CUDA support not compiled in"; empty when devices were found
+};
+
+/// Reports the compiled-in back ends and queries the CUDA runtime for devices. Never throws for
+/// a missing GPU or driver: the reason goes to cuda_error. Cheap enough for `hetsgd info`.
+backend_info query_backends();
+
+} // namespace hetsgd

@@ -1,0 +1,34 @@
+#include "gpu/gradient_step.hpp"
+
+#include "gpu/models.hpp"
+
+#include <ATen/ATen.h>
+#include <ATen/core/Reduction.h>
+#include <torch/utils.h>
+
+#include <stdexcept>
+
+namespace hetsgd {
+
+micro_batch_result accumulate_gradients(classifier& model, const image_dataset& data,
+                                        const at::Tensor& indices) {
+  if (!indices.defined() || indices.dim() != 1 || indices.scalar_type() != at::kLong)
+    throw std::invalid_argument("accumulate_gradients: indices must be a 1-D int64 tensor");
+  micro_batch_result result;
+  result.samples = indices.numel();
+  if (result.samples == 0)
+    return result;
+  const auto x = data.images.index_select(0, indices);
+  const auto y = data.labels.index_select(0, indices);
+  const auto logits = model.forward(x);
+  const auto loss = at::cross_entropy_loss(logits, y, /*weight=*/{}, at::Reduction::Sum);
+  loss.backward();
+  {
+    torch::NoGradGuard no_grad;
+    result.loss_sum = loss.item<double>();
+    result.correct = logits.argmax(1).eq(y).sum().item<int64_t>();
+  }
+  return result;
+}
+
+} // namespace hetsgd

@@ -1,0 +1,231 @@
+// End-to-end: real CAF actors, real LibTorch training on the real Fashion-MNIST files.
+// Timing is never asserted; learning, accounting and each policy's signature behaviour are.
+#include <ATen/ATen.h>  // torch before catch: glog's CHECK must not replace Catch's
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "actors/training_run.hpp"
+#include "config/config_loader.hpp"
+#include "gpu/fashion_mnist.hpp"
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+const char* base_toml = R"(
+[run]
+name = "e2e"
+seed = 7
+[model]
+name = "mlp"
+[train]
+lr = 0.05
+batch = 64
+micro_batch = 32
+max_samples = 40000
+target_accuracy = 0.7
+eval_every_s = 1.0
+[cluster]
+workers = 4
+speeds = [1.0, 1.0, 0.5, 0.25]
+[output]
+plots = false
+progress_every_s = 0.5
+)";
+
+hetsgd::run_config load(const std::vector<std::string>& sets, std::string* effective = nullptr) {
+  auto r = hetsgd::load_config_string(base_toml, "e2e.toml", sets);
+  if (auto* err = std::get_if<hetsgd::config_error>(&r))
+    CATCH_FAIL("config: " << err->message);
+  if (effective)
+    *effective = std::get<hetsgd::loaded_config>(r).effective_toml;
+  return std::get<hetsgd::loaded_config>(r).cfg;
+}
+
+std::string fresh_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("hetsgd_e2e_" + name + "_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  return dir.string();
+}
+
+std::vector<json> read_events(const std::string& dir) {
+  std::vector<json> out;
+  std::ifstream f(dir + "/events.jsonl");
+  std::string line;
+  while (std::getline(f, line))
+    out.push_back(json::parse(line));
+  return out;
+}
+
+struct finished_run {
+  hetsgd::run_result res;
+  json summary;
+  std::vector<json> events;
+  std::string dir;
+};
+
+finished_run run(const std::string& name, const std::vector<std::string>& sets,
+                 const std::atomic<bool>* stop = nullptr,
+                 std::function<void(const hetsgd::progress_msg&)> on_progress = {}) {
+  finished_run fr;
+  std::string effective;
+  auto cfg = load(sets, &effective);
+  hetsgd::run_options opts;
+  opts.out_dir = fr.dir = fresh_dir(name);
+  opts.effective_toml = effective;
+  opts.stop_requested = stop;
+  opts.on_progress = std::move(on_progress);
+  opts.solo_calibration_s = 0.3;
+  fr.res = hetsgd::run_training(cfg, opts);
+  if (!fr.res.summary_json.empty())
+    fr.summary = json::parse(fr.res.summary_json);
+  fr.events = read_events(fr.dir);
+  return fr;
+}
+
+void check_common_outputs(const finished_run& fr) {
+  for (auto f : {"config.toml", "events.jsonl", "metrics.csv", "summary.json"})
+    CATCH_CHECK(fs::exists(fs::path(fr.dir) / f));
+  auto& s = fr.summary;
+  for (auto key : {"policy", "clock", "seed", "final_accuracy", "target_accuracy",
+                   "time_to_target_s", "elapsed_s", "rounds", "samples_computed", "samples_applied",
+                   "samples_dropped", "utilization", "per_worker", "samples_in_flight_at_end"})
+    CATCH_CHECK(s.contains(key));
+  // Every sample computed is applied, dropped or in flight at the end: nothing is lost.
+  CATCH_CHECK(s["samples_computed"].get<std::uint64_t>() ==
+              s["samples_applied"].get<std::uint64_t>() + s["samples_dropped"].get<std::uint64_t>() +
+                s["samples_in_flight_at_end"].get<std::uint64_t>());
+  CATCH_REQUIRE(s["per_worker"].size() == 4);
+  for (auto& w : s["per_worker"]) {
+    CATCH_CHECK(w["samples"].get<std::uint64_t>() > 0);
+    CATCH_CHECK(w["compute_s"].get<double>() > 0.0);
+    CATCH_CHECK(w["reported"].get<bool>());
+  }
+  double u = s["utilization"].get<double>();
+  CATCH_CHECK(u > 0.0);
+  CATCH_CHECK(u <= 1.05);
+  // metrics.csv: header plus at least the final evaluation.
+  std::ifstream m(fr.dir + "/metrics.csv");
+  std::string header, row;
+  std::getline(m, header);
+  CATCH_CHECK(header == "time_s,samples_applied,test_accuracy,test_loss,version");
+  CATCH_CHECK(static_cast<bool>(std::getline(m, row)));
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("ssgd learns Fashion-MNIST with 4 heterogeneous workers", "[e2e]") {
+  auto fr = run("ssgd", {"policy.name=ssgd"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "ssgd");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  // Synchronous: every round has all four workers, nobody stale.
+  std::size_t rounds = 0;
+  for (auto& e : fr.events)
+    if (e["type"] == "round") {
+      ++rounds;
+      CATCH_CHECK(e["participants"].size() == 4);
+      for (auto& st : e["staleness"])
+        CATCH_CHECK(st.get<int>() == 0);
+      CATCH_CHECK(e["reason"] == "all_arrived");
+    }
+  CATCH_CHECK(rounds == fr.summary["rounds"].get<std::size_t>());
+  CATCH_CHECK(fr.summary["samples_applied"].get<std::uint64_t>() >= 40000);
+  // The slowest worker paces everyone: the fast ones wait, so they idle longer than worker 3.
+  auto& pw = fr.summary["per_worker"];
+  CATCH_CHECK(pw[0]["idle_s"].get<double>() > pw[3]["idle_s"].get<double>());
+}
+
+CATCH_TEST_CASE("asgd learns and fast workers contribute more", "[e2e]") {
+  auto fr = run("asgd", {"policy.name=asgd"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  for (auto& e : fr.events)
+    if (e["type"] == "round") {
+      CATCH_CHECK(e["participants"].size() == 1);
+      CATCH_CHECK(e["reason"] == "immediate");
+    }
+  auto& pw = fr.summary["per_worker"];
+  // Speed 1 against speed 0.25: the fast worker pushes clearly more samples.
+  CATCH_CHECK(pw[0]["samples_applied"].get<double>() >
+              1.5 * pw[3]["samples_applied"].get<double>());
+}
+
+CATCH_TEST_CASE("the run's config.toml reproduces its config", "[e2e]") {
+  auto fr = run("repro", {"policy.name=asgd", "train.max_samples=3000"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  auto again = hetsgd::load_config(fr.dir + "/config.toml");
+  CATCH_REQUIRE(std::holds_alternative<hetsgd::loaded_config>(again));
+  auto& c = std::get<hetsgd::loaded_config>(again).cfg;
+  CATCH_CHECK(c.policy.name == "asgd");
+  CATCH_CHECK(c.train.max_samples == 3000);
+  CATCH_CHECK(c.run.seed == 7);
+  CATCH_CHECK(c.cluster.speeds == std::vector<double>{1.0, 1.0, 0.5, 0.25});
+}
+
+CATCH_TEST_CASE("a stop request (Ctrl-C) ends the run and still writes the summary", "[e2e]") {
+  std::atomic<bool> stop{false};
+  auto fr = run("stop", {"policy.name=ssgd", "train.max_samples=100000000"}, &stop,
+                [&](const hetsgd::progress_msg& pm) {
+                  if (pm.samples_applied > 0)
+                    stop.store(true);
+                });
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  CATCH_CHECK(fr.res.message == "stopped by request");
+  CATCH_REQUIRE(fs::exists(fr.dir + "/summary.json"));
+  CATCH_CHECK(fr.summary["samples_applied"].get<std::uint64_t>() > 0);
+  CATCH_CHECK(fr.summary["samples_applied"].get<std::uint64_t>() < 100000000u);
+  CATCH_CHECK(fr.summary["samples_computed"].get<std::uint64_t>() ==
+              fr.summary["samples_applied"].get<std::uint64_t>() +
+                fr.summary["samples_dropped"].get<std::uint64_t>() +
+                fr.summary["samples_in_flight_at_end"].get<std::uint64_t>());
+}
+
+CATCH_TEST_CASE("an exception inside a worker ends the run with exit 1 and the worker's id",
+                "[e2e]") {
+  // Images of the wrong size make the model's forward pass throw inside every worker.
+  auto bad = std::make_shared<hetsgd::fashion_mnist>();
+  bad->train.images = at::zeros({256, 1, 10, 10});
+  bad->train.labels = at::zeros({256}, at::kLong);
+  bad->test = bad->train;
+  std::string effective;
+  auto cfg = load({"policy.name=ssgd"}, &effective);
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("throw");
+  opts.effective_toml = effective;
+  opts.data = bad;
+  opts.solo_samples_per_s = 1000.0;
+  auto res = hetsgd::run_training(cfg, opts);
+  CATCH_CHECK(res.exit_code == 1);
+  CATCH_CHECK(res.message.find("worker ") != std::string::npos);
+  CATCH_CHECK(res.message.find("failed") != std::string::npos);
+  CATCH_CHECK(fs::exists(opts.out_dir + "/summary.json"));
+}
+
+CATCH_TEST_CASE("a missing data set names the package to install", "[e2e]") {
+  auto cfg = load({"data.path=/nonexistent/fashion"});
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("nodata");
+  auto res = hetsgd::run_training(cfg, opts);
+  CATCH_CHECK(res.exit_code == 1);
+  CATCH_CHECK(res.message.find("dataset-fashion-mnist") != std::string::npos);
+  CATCH_CHECK(res.message.find("/nonexistent/fashion") != std::string::npos);
+}
+
+CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "[e2e]") {
+  auto cfg = load({"policy.name=abs"});
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("unsupported");
+  auto res = hetsgd::run_training(cfg, opts);
+  CATCH_CHECK(res.exit_code == 2);
+  CATCH_CHECK(res.message.rfind("policy.name:", 0) == 0);
+}
