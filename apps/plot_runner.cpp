@@ -23,13 +23,18 @@ void print_summary_digest(const std::string& summary_json, std::ostream& os) {
     return;
   }
   os << std::fixed << std::setprecision(3);
-  os << "  final accuracy  " << (j["final_accuracy"].is_null() ? std::string("n/a")
-                                                              : std::to_string(j["final_accuracy"].get<double>()))
-     << "\n";
-  os << "  time to " << j["target_accuracy"].get<double>() << "  "
-     << (j["time_to_target_s"].is_null() ? std::string("not reached")
-                                         : std::to_string(j["time_to_target_s"].get<double>()) + " s")
-     << "\n";
+  os << "  final accuracy  ";
+  if (j["final_accuracy"].is_null())
+    os << "n/a";
+  else
+    os << j["final_accuracy"].get<double>();
+  os << "\n  time to " << j["target_accuracy"].get<double>() << "  ";
+  if (j["time_to_target_s"].is_null())
+    os << "not reached";
+  else
+    os << std::setprecision(1) << j["time_to_target_s"].get<double>() << " s"
+       << std::setprecision(3);
+  os << "\n";
   os << "  elapsed         " << j["elapsed_s"].get<double>() << " s, " << j["rounds"] << " rounds\n";
   os << "  samples         computed " << j["samples_computed"] << ", applied "
      << j["samples_applied"] << ", dropped " << j["samples_dropped"] << ", in flight at end "

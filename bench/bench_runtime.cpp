@@ -1,0 +1,201 @@
+/// Runtime benchmarks of issue "core runtime", written as JSON under bench/results/:
+///  compute  — one hetsgd worker (speed 1, one thread) against a plain LibTorch loop training the
+///             same model on the same machine, run alternately side by side; ratio of medians.
+///  overhead — the actor layer's control overhead per round at 4 workers: aggregator handling +
+///             push and release message latency, as a fraction of round time.
+/// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "actors/training_run.hpp"
+#include "bench/plain_loop.hpp"
+#include "config/config_loader.hpp"
+#include "gpu/fashion_mnist.hpp"
+#include "gpu/torch_threads.hpp"
+
+namespace {
+
+using nlohmann::json;
+constexpr int schema_version = 1;
+
+/// FNV-1a 64 of the effective config: identifies the exact setup a figure came from.
+std::string config_hash(const std::string& text) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+double median(std::vector<double> xs) {
+  std::sort(xs.begin(), xs.end());
+  auto n = xs.size();
+  return n == 0 ? 0.0 : (n % 2 ? xs[n / 2] : 0.5 * (xs[n / 2 - 1] + xs[n / 2]));
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+hetsgd::loaded_config load(const std::string& path, const std::vector<std::string>& sets) {
+  auto r = hetsgd::load_config(path, sets);
+  if (auto* e = std::get_if<hetsgd::config_error>(&r))
+    throw std::runtime_error(e->message);
+  return std::get<hetsgd::loaded_config>(r);
+}
+
+json header(const std::string& name, const std::string& commit, const hetsgd::loaded_config& lc) {
+  return {{"benchmark", name},
+          {"schema_version", schema_version},
+          {"git_commit", commit},
+          {"config_hash", config_hash(lc.effective_toml)},
+          {"seed", lc.cfg.run.seed},
+          {"model", lc.cfg.model.name},
+          {"date_utc", utc_now()},
+          {"openblas_threads", hetsgd::openblas_threads()}};
+}
+
+json run_once(const hetsgd::loaded_config& lc, const std::shared_ptr<const hetsgd::fashion_mnist>& data,
+              double solo, const std::string& out_dir) {
+  hetsgd::run_options opts;
+  opts.out_dir = out_dir;
+  opts.effective_toml = lc.effective_toml;
+  opts.data = data;
+  opts.solo_samples_per_s = solo;
+  auto res = hetsgd::run_training(lc.cfg, opts);
+  if (res.exit_code != 0)
+    throw std::runtime_error("hetsgd run failed: " + res.message);
+  return json::parse(res.summary_json);
+}
+
+void write(const json& j, const std::string& out) {
+  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+  std::ofstream f(out);
+  f << j.dump(2) << "\n";
+  std::cout << j.dump(2) << "\n" << "written to " << out << "\n";
+}
+
+int bench_compute(const std::string& config, const std::string& model, int reps, double seconds,
+                  const std::string& commit, const std::string& out) {
+  hetsgd::pin_compute_threads_to_one();
+  // One worker at full speed, one micro-batch per job, so the runtime does exactly the plain
+  // loop's work plus its own: messages, flat weights, the aggregator's optimizer step.
+  auto lc = load(config, {"model.name=" + model, "cluster.workers=1", "cluster.speeds=[1.0]",
+                          "policy.name=ssgd", "train.batch=64", "train.micro_batch=64",
+                          "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
+                          "train.eval_every_s=100000", "output.plots=false",
+                          "output.progress_every_s=0"});
+  auto data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
+  std::vector<double> plain, runtime, runtime_compute_only;
+  for (int r = 0; r < reps; ++r) {
+    plain.push_back(hetsgd::bench::plain_libtorch_loop_samples_per_s(model, data->train, 64, seconds,
+                                                                     lc.cfg.run.seed));
+    auto s = run_once(lc, data, 1.0, "/tmp/hetsgd_bench_compute");
+    double applied = s["samples_applied"].get<double>();
+    runtime.push_back(applied / s["elapsed_s"].get<double>());
+    runtime_compute_only.push_back(s["per_worker"][0]["samples"].get<double>() /
+                                   s["per_worker"][0]["compute_s"].get<double>());
+    std::cerr << "rep " << r << ": plain " << plain.back() << " samples/s, hetsgd "
+              << runtime.back() << " samples/s\n";
+  }
+  auto j = header("compute", commit, lc);
+  j["description"] =
+    "samples/s of one hetsgd worker end to end (samples applied / elapsed) vs a plain LibTorch "
+    "loop, same model, batch 64, one thread; alternating runs";
+  j["batch"] = 64;
+  j["seconds_per_run"] = seconds;
+  j["plain_samples_per_s"] = plain;
+  j["hetsgd_samples_per_s"] = runtime;
+  j["hetsgd_pure_compute_samples_per_s"] = runtime_compute_only;
+  j["plain_median"] = median(plain);
+  j["hetsgd_median"] = median(runtime);
+  j["ratio"] = median(runtime) / median(plain);
+  j["target_ratio"] = 0.90;
+  write(j, out);
+  return 0;
+}
+
+int bench_overhead(const std::string& config, const std::string& model, int reps, double seconds,
+                   const std::string& commit, const std::string& out) {
+  auto lc = load(config, {"model.name=" + model, "cluster.workers=4",
+                          "cluster.speeds=[1.0,1.0,0.5,0.25]", "policy.name=ssgd",
+                          "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
+                          "train.eval_every_s=100000", "output.plots=false",
+                          "output.progress_every_s=0"});
+  auto data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
+  json runs = json::array();
+  std::vector<double> fractions;
+  for (int r = 0; r < reps; ++r) {
+    auto s = run_once(lc, data, 1.0, "/tmp/hetsgd_bench_overhead");
+    double rounds = s["rounds"].get<double>();
+    double round_s = s["elapsed_s"].get<double>() / std::max(1.0, rounds);
+    double busy_per_round = s["control"]["aggregator_busy_s"].get<double>() / std::max(1.0, rounds);
+    fractions.push_back(s["control"]["overhead_fraction"].get<double>());
+    runs.push_back({{"rounds", rounds},
+                    {"round_s", round_s},
+                    {"aggregator_busy_per_round_s", busy_per_round},
+                    {"overhead_fraction", fractions.back()}});
+    std::cerr << "rep " << r << ": overhead " << 100.0 * fractions.back() << " % of "
+              << round_s * 1e3 << " ms rounds\n";
+  }
+  auto j = header("round_overhead", commit, lc);
+  j["description"] =
+    "control overhead per round at 4 workers under ssgd: (aggregator handling + mean push "
+    "latency + mean release latency) / round time";
+  j["workers"] = 4;
+  j["runs"] = runs;
+  j["overhead_fraction_median"] = median(fractions);
+  j["target_fraction"] = 0.01;
+  write(j, out);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"hetsgd runtime benchmarks (JSON out)"};
+  app.require_subcommand(1);
+  std::string config = "config/examples/default.toml";
+  std::string model = "cnn";
+  std::string commit = "unknown";
+  std::string out;
+  int reps = 3;
+  double seconds = 8.0;
+  for (auto* sc : {app.add_subcommand("compute", "hetsgd worker vs plain LibTorch loop"),
+                   app.add_subcommand("overhead", "control overhead per round at 4 workers")}) {
+    sc->add_option("--config", config, "base config");
+    sc->add_option("--model", model, "mlp | cnn");
+    sc->add_option("--reps", reps, "alternating repetitions");
+    sc->add_option("--seconds", seconds, "seconds per run");
+    sc->add_option("--commit", commit, "git commit recorded in the JSON");
+    sc->add_option("--out", out, "output JSON path")->required();
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    if (app.got_subcommand("compute"))
+      return bench_compute(config, model, reps, seconds, commit, out);
+    return bench_overhead(config, model, reps, seconds, commit, out);
+  } catch (const std::exception& e) {
+    std::cerr << "bench: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,273 @@
+#pragma once
+/// Deterministic harness for actor tests.
+///
+/// - The actor system runs on CAF's test coordinator: one thread (the test's), a job runs only
+///   when the test calls sched.run() / run_once(), and delayed messages and request timeouts
+///   fire only on sched.advance_time() / trigger_timeouts(). No sleeps, no wall-clock waits.
+/// - A manual_clock (a run_clock whose now_s() is set by the test) gives the aggregator and its
+///   policy deterministic run times; it is independent of CAF's simulated clock, which only
+///   drives timers.
+/// - Small event-based fakes (spawned normally, so the test coordinator schedules them) stand in
+///   for the aggregator's peers and record every message into one shared `world`:
+///   fake recorder, fake evaluator, fake driver, fake workers. The batch controller is the real
+///   one with a fixed batch policy.
+///
+/// A fake worker does nothing on its own: the test commands it ((join_atom) → it sends a join
+/// request; contribution_msg → it pushes that contribution as a request; worker_failure_msg → it
+/// forwards it), and it records every job it gets (reply or unsolicited send) and answers the
+/// aggregator's (stop_atom) request with the worker_stats_msg the test put into its log.
+
+#include <ATen/ATen.h>
+
+#include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "actors/aggregator_actor.hpp"
+#include "actors/atoms.hpp"
+#include "actors/batch_controller_actor.hpp"
+#include "actors/message_types.hpp"
+#include "actors/messages.hpp"
+#include "actors/run_clock.hpp"
+#include "policies/batch_policy.hpp"
+
+namespace hetsgd::actor_test {
+
+/// A run clock that shows whatever time the test sets (seconds).
+class manual_clock final : public run_clock {
+ public:
+  double now_s() const override { return t_; }
+  const char* kind() const override { return "manual"; }
+  void set(double t) { t_ = t; }
+
+ private:
+  double t_ = 0.0;
+};
+
+/// One job a fake worker received.
+struct received_job {
+  job_msg job;
+  bool reply = false;  ///< true: the answer to its join / push; false: sent unsolicited
+};
+
+struct fake_worker_log {
+  std::vector<received_job> jobs;
+  std::vector<std::string> errors;  ///< error replies to its join / push requests
+  int stop_requests = 0;
+  worker_stats_msg stats;           ///< what it answers to (stop_atom)
+};
+
+/// Everything the fakes saw. Only touched from the test thread (the test coordinator runs every
+/// actor there), so no locking.
+struct world {
+  std::vector<fake_worker_log> workers;
+  std::vector<std::string> events;      ///< recorder: event lines (JSON objects)
+  std::vector<std::string> summaries;   ///< recorder: summary.json texts
+  int metric_rows = 0;
+  std::vector<eval_request_msg> eval_requests;
+  std::vector<progress_msg> progress;   ///< driver
+  std::vector<run_outcome_msg> outcomes;  ///< driver: (done_atom, run_outcome_msg)
+  bool aggregator_down = false;         ///< the driver saw the aggregator terminate
+
+  /// Parsed event lines whose "type" is `type`, in order.
+  std::vector<nlohmann::json> events_of_type(const std::string& type) const {
+    std::vector<nlohmann::json> out;
+    for (auto& line : events) {
+      auto j = nlohmann::json::parse(line);
+      if (j.value("type", "") == type)
+        out.push_back(std::move(j));
+    }
+    return out;
+  }
+};
+
+using world_ptr = std::shared_ptr<world>;
+
+inline caf::behavior fake_recorder(caf::event_based_actor*, world_ptr w) {
+  return {
+    [=](event_atom, const std::string& line) { w->events.push_back(line); },
+    [=](metric_atom, double, std::uint64_t, double, double, std::uint64_t) {
+      w->metric_rows += 1;
+    },
+    [=](summary_atom, const std::string& json) -> bool {
+      w->summaries.push_back(json);
+      return true;
+    },
+  };
+}
+
+/// Accuracy = first weight, so a test can tell which snapshot was evaluated.
+inline caf::behavior fake_evaluator(caf::event_based_actor*, world_ptr w) {
+  return {
+    [=](eval_request_msg& r) -> eval_result_msg {
+      w->eval_requests.push_back(r);
+      eval_result_msg res;
+      res.version = r.version;
+      res.at_s = r.at_s;
+      res.samples_applied = r.samples_applied;
+      res.accuracy = r.weights.value.contiguous().data_ptr<float>()[0];
+      res.loss = 0.5;
+      res.samples = 10;
+      return res;
+    },
+  };
+}
+
+/// The driver: receives progress lines and the outcome, and watches the aggregator.
+inline caf::behavior fake_driver(caf::event_based_actor* self, world_ptr w, caf::actor agg) {
+  self->set_down_handler([=](caf::down_msg&) { w->aggregator_down = true; });
+  self->monitor(agg);
+  return {
+    [=](progress_msg& p) { w->progress.push_back(p); },
+    [=](done_atom, run_outcome_msg& o) { w->outcomes.push_back(o); },
+  };
+}
+
+inline caf::behavior fake_worker(caf::event_based_actor* self, world_ptr w, worker_id id,
+                                 caf::actor agg) {
+  // No request timeout: only the aggregator's deadlines are under test, and a timer that nobody
+  // waits for would fire on every advance_time.
+  auto on_job = [=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), true}); };
+  auto on_error = [=](caf::error& err) {
+    w->workers[id].errors.push_back(self->system().render(err));
+  };
+  return {
+    [=](join_atom) {
+      self->request(agg, caf::infinite, join_atom::value, id).then(on_job, on_error);
+    },
+    [=](contribution_msg& c) {
+      self->request(agg, caf::infinite, std::move(c)).then(on_job, on_error);
+    },
+    [=](worker_failure_msg& f) { self->send(agg, std::move(f)); },
+    [=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), false}); },
+    [=](stop_atom) -> worker_stats_msg {
+      auto& log = w->workers[id];
+      log.stop_requests += 1;
+      auto s = log.stats;
+      s.worker = id;
+      return s;
+    },
+  };
+}
+
+/// Contents of a float tensor, for exact comparisons.
+inline std::vector<float> values(const at::Tensor& t) {
+  auto c = t.contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+/// An actor system on the test coordinator with the aggregator's peers spawned as fakes.
+class harness {
+ public:
+  caf::actor_system_config cfg;
+  caf::actor_system sys;
+  caf::scheduler::test_coordinator& sched;
+  std::shared_ptr<manual_clock> clock = std::make_shared<manual_clock>();
+  world_ptr w = std::make_shared<world>();
+  std::int64_t batch = 16;  ///< fixed batch of the real batch controller
+  caf::actor recorder;
+  caf::actor evaluator;
+  caf::actor controller;
+  caf::actor agg;
+  caf::actor driver;
+  std::vector<caf::actor> workers;
+
+  harness()
+      : sys(configure(cfg)),
+        sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
+    // Every actor is killed in the destructor; never block there on a leaked one.
+    sys.await_actors_before_shutdown(false);
+    recorder = sys.spawn(fake_recorder, w);
+    evaluator = sys.spawn(fake_evaluator, w);
+    controller = spawn_batch_controller(sys, std::make_shared<fixed_batch_policy>(batch));
+    sched.run();
+  }
+
+  harness(const harness&) = delete;
+  harness& operator=(const harness&) = delete;
+
+  ~harness() {
+    for (auto& a : workers)
+      caf::anon_send_exit(a, caf::exit_reason::kill);
+    for (auto* a : {&agg, &driver, &recorder, &evaluator, &controller})
+      caf::anon_send_exit(*a, caf::exit_reason::kill);
+    sched.run();
+    // Pending delayed messages and request timeouts hold references to their actors.
+    sched.clock().cancel_all();
+    sched.run();
+  }
+
+  /// Aggregator parameters with this harness's services, tiny weights [1, 2, 3] and lr 0.5
+  /// (so that expected weights are exact binary fractions).
+  aggregator_params params(std::shared_ptr<round_policy> policy, const std::string& name,
+                           int n) {
+    aggregator_params p;
+    p.policy = std::move(policy);
+    p.policy_name = name;
+    p.model_name = "fake";
+    p.initial_weights = at::tensor({1.0f, 2.0f, 3.0f});
+    p.clock = clock;
+    p.workers = n;
+    p.speeds.assign(static_cast<std::size_t>(n), 1.0);
+    p.solo_samples_per_s = 100.0;
+    p.lr = 0.5;
+    p.max_samples = 0;
+    p.max_seconds = 0.0;
+    p.eval_every_s = 5.0;
+    p.progress_every_s = 1.0;
+    p.request_timeout_s = 10.0;
+    p.evaluator = evaluator;
+    p.recorder = recorder;
+    p.batch_controller = controller;
+    return p;
+  }
+
+  /// Spawns the aggregator, the driver and n fake workers, and runs every job (the aggregator's
+  /// batch-plan request is answered here).
+  void start(aggregator_params p) {
+    auto n = static_cast<std::size_t>(p.workers);
+    w->workers.resize(n);
+    agg = spawn_aggregator(sys, std::move(p));
+    driver = sys.spawn(fake_driver, w, agg);
+    for (std::size_t i = 0; i < n; ++i)
+      workers.push_back(sys.spawn(fake_worker, w, static_cast<worker_id>(i), agg));
+    sched.run();
+  }
+
+  // Commands: each only enqueues; the test decides when to run (settle()).
+  void join(worker_id i) { caf::anon_send(workers.at(i), join_atom::value); }
+  void run_request() { caf::send_as(driver, agg, run_atom::value); }
+  void stop_request() { caf::send_as(driver, agg, stop_atom::value); }
+  void push(worker_id i, version_t version, std::uint64_t samples, at::Tensor gradient_sum) {
+    contribution_msg c;
+    c.worker = i;
+    c.version = version;
+    c.samples = samples;
+    c.compute_s = 0.01;
+    c.loss_sum = 0.1 * static_cast<double>(samples);
+    c.payload.value = std::move(gradient_sum);
+    c.sent_at_s = clock->now_s();
+    caf::anon_send(workers.at(i), std::move(c));
+  }
+
+  /// Runs jobs until every mailbox is empty (timers do not fire).
+  std::size_t settle() { return sched.run(); }
+
+  const std::vector<received_job>& jobs(worker_id i) const { return w->workers.at(i).jobs; }
+
+ private:
+  static caf::actor_system_config& configure(caf::actor_system_config& c) {
+    c.set("scheduler.policy", caf::atom("testing"));
+    c.set("logger.file-verbosity", caf::atom("quiet"));
+    c.set("logger.console-verbosity", caf::atom("quiet"));
+    register_message_types(c);
+    return c;
+  }
+};
+
+}  // namespace hetsgd::actor_test

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Command-line contract of INTERFACE.md: subcommands, exit codes (0 ok, 2 bad usage/config,
+# 1 runtime failure), error locations, and Ctrl-C still writing summary.json.
+# Usage: test_cli.sh PATH/TO/hetsgd REPO_ROOT
+set -u
+BIN=$1
+SRC=$2
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+expect_rc() {  # expect_rc WANT DESCRIPTION -- command...
+  local want=$1 what=$2; shift 3
+  "$@" > "$TMP/out" 2> "$TMP/err"
+  local rc=$?
+  [[ $rc -eq $want ]] || fail "$what: exit $rc, want $want; stderr: $(cat "$TMP/err")"
+}
+
+expect_rc 0 "info" -- "$BIN" info
+grep -q "^backends: local yes" "$TMP/out" || fail "info lists backends"
+expect_rc 0 "--help" -- "$BIN" --help
+grep -q "run" "$TMP/out" || fail "--help lists run"
+expect_rc 0 "run --help" -- "$BIN" run --help
+grep -q -- "--set" "$TMP/out" || fail "run --help documents --set"
+expect_rc 2 "unknown subcommand" -- "$BIN" frobnicate
+expect_rc 2 "no subcommand" -- "$BIN"
+expect_rc 2 "run without config" -- "$BIN" run
+
+expect_rc 0 "validate default.toml" -- "$BIN" validate "$SRC/config/examples/default.toml"
+grep -q "ok" "$TMP/out" || fail "validate says ok"
+
+printf '[run]\nseed = 1\n[train]\nlr = "fast"\n' > "$TMP/bad.toml"
+expect_rc 2 "validate bad type" -- "$BIN" validate "$TMP/bad.toml"
+grep -qF "bad.toml:4:6: train.lr: expected a float, got string \"fast\"" "$TMP/err" \
+  || fail "bad type message: $(cat "$TMP/err")"
+expect_rc 2 "run bad type" -- "$BIN" run "$TMP/bad.toml" --out "$TMP/never"
+[[ ! -e "$TMP/never/summary.json" ]] || fail "a bad config must not start a run"
+
+printf '[train]\nlrr = 0.1\n' > "$TMP/typo.toml"
+expect_rc 2 "unknown key" -- "$BIN" validate "$TMP/typo.toml"
+grep -qF "train.lrr: unknown key (did you mean train.lr?)" "$TMP/err" \
+  || fail "unknown key suggestion: $(cat "$TMP/err")"
+
+expect_rc 2 "bad override" -- "$BIN" validate "$SRC/config/examples/default.toml" --set train.lr=abc
+grep -qF -- "--set train.lr=abc" "$TMP/err" || fail "override error names the override"
+
+expect_rc 2 "missing file" -- "$BIN" validate "$TMP/none.toml"
+grep -qF "none.toml" "$TMP/err" || fail "missing file named"
+
+expect_rc 2 "not implemented policy" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set policy.name=abs
+grep -qF "policy.name" "$TMP/err" || fail "unimplemented policy names the key"
+
+# Runtime failure: a missing data set is exit 1 and names the package.
+expect_rc 1 "missing data set" -- "$BIN" run "$SRC/config/examples/default.toml" \
+  --set data.path="$TMP/nodata" --set output.plots=false --out "$TMP/nodata_run"
+grep -qF "dataset-fashion-mnist" "$TMP/err" || fail "missing data names the package"
+
+# Ctrl-C: wait for the first progress line (a real event, not a sleep), interrupt, and expect a
+# clean exit with summary.json written.
+coproc RUN { exec "$BIN" run "$SRC/config/examples/default.toml" --set model.name=mlp \
+  --set train.max_samples=100000000 --set output.progress_every_s=0.2 --set output.plots=false \
+  --out "$TMP/int" 2>&1; }
+run_pid=$RUN_PID
+seen=0
+while IFS= read -r -t 120 line <&"${RUN[0]}"; do
+  if [[ "$line" == *"applied"* && "$line" != *"applied 0 "* ]]; then
+    seen=1
+    kill -INT "$run_pid"
+    break
+  fi
+done
+[[ $seen -eq 1 ]] || fail "no progress line within 120 s"
+cat <&"${RUN[0]}" > "$TMP/int.log" &
+drain=$!
+timeout 120 tail --pid="$run_pid" -f /dev/null
+wait "$run_pid"
+rc=$?
+wait "$drain"
+[[ $rc -eq 0 ]] || fail "Ctrl-C run exit $rc: $(cat "$TMP/int.log")"
+[[ -s "$TMP/int/summary.json" ]] || fail "Ctrl-C run wrote no summary.json"
+grep -q '"end_reason": "stopped by request"' "$TMP/int/summary.json" \
+  || fail "summary records the stop"
+
+if [[ $failures -ne 0 ]]; then
+  echo "$failures CLI check(s) failed"
+  exit 1
+fi
+echo "all CLI checks passed"
