@@ -15,6 +15,7 @@
 #include "actors/run_accounting.hpp"
 #include "gpu/flat_sgd.hpp"
 #include "gpu/tensor_checks.hpp"
+#include "gpu/torch_threads.hpp"
 
 namespace hetsgd {
 
@@ -76,7 +77,9 @@ void finish(self_ptr self, int exit_code, const std::string& reason);
 /// Measures time spent inside aggregator handlers (the control overhead of the actor layer).
 class busy_timer {
  public:
-  explicit busy_timer(aggregator_state& st) : st_(st), t0_(std::chrono::steady_clock::now()) {}
+  explicit busy_timer(aggregator_state& st) : st_(st), t0_(std::chrono::steady_clock::now()) {
+    pin_this_thread_once();
+  }
   ~busy_timer() {
     st_.acct.aggregator_busy_s +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
@@ -118,7 +121,7 @@ job_msg make_job(self_ptr self, worker_id w) {
   j.share_end = st.slots[w].share_end;
   j.membership_epoch = st.members.epoch;
   j.sent_at_s = now(self);
-  st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.numel()) * 4u;
+  st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
   return j;
 }
 
@@ -167,6 +170,7 @@ void check_stop(self_ptr self) {
 void apply_round(self_ptr self, const round_decision& d) {
   auto& st = self->state;
   at::Tensor sum;
+  bool sum_owned = false;  ///< `sum` is our own tensor, not a contribution's payload
   double weighted_samples = 0.0;
   double loss_sum = 0.0;
   std::uint64_t samples = 0;
@@ -187,8 +191,14 @@ void apply_round(self_ptr self, const round_decision& d) {
     st.pending.erase(it);
     auto& e = used.back();
     if (d.combine == combine_rule::sample_weighted_mean) {
-      auto term = wc.weight == 1.0 ? e.payload : e.payload * wc.weight;
-      sum = sum.defined() ? sum + term : term.clone();
+      // Payloads are shared with their senders: read them, never write. The first term is
+      // used as is (no copy); the sum is materialized only when a second term comes.
+      if (!sum.defined())
+        sum = wc.weight == 1.0 ? e.payload : e.payload * wc.weight;
+      else if (!sum_owned)
+        sum = sum + e.payload * wc.weight, sum_owned = true;
+      else
+        sum.add_(e.payload, wc.weight);
       weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
     } else {
       // Model deltas and model averages come with the policies that upload them.
@@ -333,19 +343,36 @@ void deliver_outcome(self_ptr self) {
   auto json = st.acct.summary_json();
   auto quit_all = [=](const std::string& summary) {
     auto& s = self->state;
-    if (s.driver)
-      self->send(s.driver, done_atom::value,
-                 run_outcome_msg{s.acct.exit_code, s.acct.end_reason, summary});
     self->send_exit(s.p.evaluator, caf::exit_reason::user_shutdown);
     self->send_exit(s.p.batch_controller, caf::exit_reason::user_shutdown);
-    self->quit();
+    run_outcome_msg outcome{s.acct.exit_code, s.acct.end_reason, summary};
+    if (s.driver) {
+      self->send(s.driver, done_atom::value, std::move(outcome));
+      self->quit();
+      return;
+    }
+    // The run ended before a driver asked for it (e.g. a worker failed during setup): keep the
+    // outcome for the driver's run_atom, for at most request_timeout_s.
+    self->become(
+      [=](run_atom) {
+        self->send(caf::actor_cast<caf::actor>(self->current_sender()), done_atom::value,
+                   outcome);
+        self->quit();
+      },
+      [=](deadline_atom, const std::string& what) {
+        if (what == "outcome")
+          self->quit();
+      });
+    self->delayed_send(self, to_duration(s.p.request_timeout_s), deadline_atom::value,
+                       std::string("outcome"));
   };
   self->request(st.p.recorder, to_duration(st.p.request_timeout_s), summary_atom::value, json)
     .then([=](bool) { quit_all(json); },
           [=](caf::error& err) {
-            self->state.acct.exit_code = 1;
-            self->state.acct.end_reason += "; writing summary failed: " + self->system().render(err);
-            quit_all(json);
+            auto& s = self->state;
+            s.acct.exit_code = 1;
+            s.acct.end_reason += "; writing summary failed: " + self->system().render(err);
+            quit_all(s.acct.summary_json());  // re-rendered: exit_code and end_reason changed
           });
 }
 
@@ -562,7 +589,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       a.contributions += 1;
       a.push_latency_s += std::max(0.0, t - c.sent_at_s);
       slot.pushed_since_progress += c.samples;
-      s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.numel()) * 4u;
+      s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
       slot.waiting = self->make_response_promise<job_msg>();
       slot.has_waiting = true;
       auto rp = slot.waiting;

@@ -31,7 +31,7 @@ struct tensor_wire {
 tensor_wire encode_tensor(const at::Tensor& t);
 /// Throws std::invalid_argument when the bytes do not match shape and dtype.
 at::Tensor decode_tensor(const tensor_wire& w);
-/// "float[21840]" or "undefined", for logs.
+/// "Float[21840]" or "undefined", for logs.
 std::string describe_tensor(const at::Tensor& t);
 
 template <class Inspector>
@@ -41,7 +41,14 @@ typename Inspector::result_type inspect(Inspector& f, tensor_payload& x) {
     auto desc = describe_tensor(x.value);
     return f(caf::meta::type_name("tensor"), desc);
   } else if constexpr (Inspector::reads_state) {
-    auto w = encode_tensor(x.value);
+    tensor_wire w;
+    try {
+      w = encode_tensor(x.value);
+    } catch (const std::exception&) {
+      // An unsupported dtype must not throw through CAF's serializer (it may run on the
+      // network thread): report it as an error of this message.
+      return caf::make_error(caf::sec::runtime_error);
+    }
     return f(caf::meta::type_name("tensor"), w.shape, w.dtype, w.bytes);
   } else {
     tensor_wire w;

@@ -6,10 +6,10 @@ BUILD=${1:-build}
 export OPENBLAS_NUM_THREADS=1
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 mkdir -p bench/results
-"$BUILD/bench_runtime" compute --model cnn --reps 3 --seconds 8 --commit "$commit" \
+"$BUILD/bench/bench_runtime" compute --model cnn --reps 3 --seconds 8 --commit "$commit" \
   --out bench/results/compute_cnn.json
-"$BUILD/bench_runtime" compute --model mlp --reps 3 --seconds 5 --commit "$commit" \
+"$BUILD/bench/bench_runtime" compute --model mlp --reps 3 --seconds 5 --commit "$commit" \
   --out bench/results/compute_mlp.json
-"$BUILD/bench_runtime" overhead --model cnn --reps 3 --seconds 10 --commit "$commit" \
+"$BUILD/bench/bench_runtime" overhead --model cnn --reps 3 --seconds 10 --commit "$commit" \
   --out bench/results/round_overhead_cnn.json
 echo "bench: results in bench/results/"

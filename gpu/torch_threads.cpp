@@ -41,6 +41,14 @@ thread_pinning pin_compute_threads_to_one() {
   return result;
 }
 
+void pin_this_thread_once() {
+  thread_local bool pinned = false;
+  if (!pinned) {
+    pin_compute_threads_to_one();
+    pinned = true;
+  }
+}
+
 int openblas_threads() {
   if (auto get = lookup<int (*)()>("openblas_get_num_threads"))
     return get();

@@ -24,6 +24,12 @@ struct thread_pinning {
 /// function itself, so a worker thread may simply call it first thing.
 thread_pinning pin_compute_threads_to_one();
 
+/// Calls pin_compute_threads_to_one() once per calling thread (cheap after the first call).
+/// OpenMP's thread count is per thread: a thread that never pinned itself (a CAF scheduler
+/// thread running the aggregator, say) would fork a team of spinning OpenMP threads on every
+/// tensor op and steal the workers' cores.
+void pin_this_thread_once();
+
 /// OpenBLAS's current thread count, or -1 when OpenBLAS is not in the process.
 int openblas_threads();
 

@@ -73,6 +73,7 @@ struct world {
   std::vector<progress_msg> progress;   ///< driver
   std::vector<run_outcome_msg> outcomes;  ///< driver: (done_atom, run_outcome_msg)
   bool aggregator_down = false;         ///< the driver saw the aggregator terminate
+  bool summary_fails = false;           ///< recorder: answer (summary_atom) with an error
 
   /// Parsed event lines whose "type" is `type`, in order.
   std::vector<nlohmann::json> events_of_type(const std::string& type) const {
@@ -94,7 +95,9 @@ inline caf::behavior fake_recorder(caf::event_based_actor*, world_ptr w) {
     [=](metric_atom, double, std::uint64_t, double, double, std::uint64_t) {
       w->metric_rows += 1;
     },
-    [=](summary_atom, const std::string& json) -> bool {
+    [=](summary_atom, const std::string& json) -> caf::result<bool> {
+      if (w->summary_fails)
+        return caf::make_error(caf::sec::runtime_error, "disk full");
       w->summaries.push_back(json);
       return true;
     },

@@ -475,3 +475,47 @@ CATCH_TEST_CASE("the driver's stop ends the run with exit 0 and later pushes cou
   CATCH_CHECK(h.w->summaries.size() == 1);
   CATCH_CHECK(h.w->aggregator_down);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Regression tests of two aggregator bugs found by these tests (fixed in deliver_outcome).
+
+// Was a bug (actors/aggregator_actor.cpp, deliver_outcome/quit_all): when the run ends before any
+// driver sent (run_atom) — e.g. a worker fails during setup, before training_run's
+// send(run_atom) is handled — s.driver is null, the outcome is dropped and the aggregator quits.
+// The driver's run_atom then goes to a dead actor and all it learns is a down_msg
+// ("aggregator terminated unexpectedly"), not the worker's error. Fixed: the aggregator keeps the
+// outcome and answers the next run_atom with it before quitting.
+CATCH_TEST_CASE("a failure before the driver's run still reaches the driver",
+                "[aggregator][faults]") {
+  harness h;
+  h.start(h.params(ssgd(), "ssgd", 2));
+  h.join(0);
+  caf::anon_send(h.workers[1], worker_failure_msg{1, "setup failed: boom"});
+  h.settle();
+  h.run_request();  // the driver's run_atom, after the failure was handled
+  h.settle();
+  CATCH_REQUIRE(h.w->outcomes.size() == 1);
+  CATCH_CHECK(h.w->outcomes[0].exit_code == 1);
+  CATCH_CHECK(h.w->outcomes[0].message.find("boom") != std::string::npos);
+}
+
+// Was a bug (actors/aggregator_actor.cpp, deliver_outcome, the error branch of the summary request):
+// exit_code and end_reason are updated after `json` was rendered, and quit_all(json) hands the
+// driver the stale text, so summary_json says exit_code 0 while the outcome says 1. When the
+// recorder cannot write, that text is the only copy of the summary. Fixed: it is rendered again,
+// quit_all(self->state.acct.summary_json()).
+CATCH_TEST_CASE("when the summary cannot be written the outcome and its summary agree",
+                "[aggregator][stop]") {
+  harness h;
+  start_two(h, ssgd(), "ssgd");
+  h.w->summary_fails = true;
+  h.stop_request();
+  h.settle();
+  CATCH_REQUIRE(h.w->outcomes.size() == 1);
+  auto& o = h.w->outcomes[0];
+  CATCH_CHECK(o.exit_code == 1);
+  CATCH_CHECK(o.message.find("writing summary failed") != std::string::npos);
+  auto s = json::parse(o.summary_json);
+  CATCH_CHECK(s["exit_code"] == 1);
+  CATCH_CHECK(s["end_reason"] == o.message);
+}

@@ -27,6 +27,10 @@ expect_rc 2 "unknown subcommand" -- "$BIN" frobnicate
 expect_rc 2 "no subcommand" -- "$BIN"
 expect_rc 2 "run without config" -- "$BIN" run
 
+expect_rc 0 "config-doc" -- "$BIN" config-doc
+diff -q "$TMP/out" "$SRC/docs/config.md" > /dev/null \
+  || fail "docs/config.md is stale: run 'build/hetsgd config-doc > docs/config.md'"
+
 expect_rc 0 "validate default.toml" -- "$BIN" validate "$SRC/config/examples/default.toml"
 grep -q "ok" "$TMP/out" || fail "validate says ok"
 

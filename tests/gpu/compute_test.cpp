@@ -250,6 +250,23 @@ CATCH_TEST_CASE("a few hundred flat SGD steps of the MLP learn Fashion-MNIST", "
   CATCH_CHECK(after.loss < before.loss);
 }
 
+CATCH_TEST_CASE("the CNN learns Fashion-MNIST with plain micro-batch steps", "[train]") {
+  pin_compute_threads_to_one();
+  const auto train = data().train.slice(0, 5000);
+  auto model = make_model("cnn", 22);
+  shard_sampler sampler(train.size(), 0, 1, 22);
+  auto weights = flatten_parameters(*model);
+  flat_sgd sgd(0.05, 0.9, 0.0);
+  for (int step = 0; step < 200; ++step) {
+    const auto r = accumulate_gradients(*model, train, sampler.next(64));
+    sgd.step(weights, flatten_gradients(*model) / double(r.samples));
+    zero_gradients(*model);
+    load_flat_parameters(*model, weights);
+  }
+  const auto after = evaluate(*model, data().test, 2000);
+  CATCH_CHECK(after.accuracy > 0.65);
+}
+
 CATCH_TEST_CASE("evaluate counts, averages and restores the mode", "[eval]") {
   auto model = make_model("cnn", 2);
   model->train();
