@@ -84,8 +84,24 @@ std::string run_account::summary_json() const {
   j["solo_samples_per_s"] = solo_samples_per_s;
   j["bytes_moved"] = bytes_moved;
   j["evaluations"] = evaluations;
-  j["control"] = {{"aggregator_busy_s", aggregator_busy_s},
-                  {"overhead_fraction", control_overhead()}};
+  {
+    double push = 0.0, release = 0.0;
+    std::uint64_t contributions = 0, jobs = 0;
+    for (auto& w : workers) {
+      push += w.push_latency_s;
+      release += w.release_latency_s;
+      contributions += w.contributions;
+      jobs += w.jobs;
+    }
+    j["control"] = {
+      {"aggregator_busy_s", aggregator_busy_s},
+      {"aggregator_wall_s", aggregator_wall_s},
+      {"aggregator_busy_per_round_s", rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
+      {"push_latency_mean_s", contributions ? push / static_cast<double>(contributions) : 0.0},
+      {"release_latency_mean_s", jobs ? release / static_cast<double>(jobs) : 0.0},
+      {"round_s", rounds ? elapsed_s / static_cast<double>(rounds) : 0.0},
+      {"overhead_fraction", control_overhead()}};
+  }
   j["exit_code"] = exit_code;
   j["end_reason"] = end_reason;
   j["errors"] = errors;

@@ -55,7 +55,8 @@ struct run_account {
   std::uint64_t version = 0;
   std::uint64_t samples_applied = 0;
   double solo_samples_per_s = 0.0;   ///< measured at speed 1
-  double aggregator_busy_s = 0.0;    ///< time spent inside aggregator handlers
+  double aggregator_busy_s = 0.0;    ///< CPU time spent inside aggregator handlers
+  double aggregator_wall_s = 0.0;    ///< wall time spent inside them (includes preemption)
   std::uint64_t evaluations = 0;
   std::uint64_t bytes_moved = 0;     ///< payload bytes of contributions and jobs
   int exit_code = 0;

@@ -12,4 +12,6 @@ mkdir -p bench/results
   --out bench/results/compute_mlp.json
 "$BUILD/bench/bench_runtime" overhead --model cnn --reps 3 --seconds 10 --commit "$commit" \
   --out bench/results/round_overhead_cnn.json
+"$BUILD/bench/bench_runtime" overhead --model mlp --reps 3 --seconds 8 --commit "$commit" \
+  --out bench/results/round_overhead_mlp.json
 echo "bench: results in bench/results/"
