@@ -110,6 +110,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
     std::cout << "hetsgd: " << res.message << "\n";
     hetsgd::print_summary_digest(res.summary_json, std::cout);
     if (cfg.output.plots) {
+      std::cout << std::flush;  // the plot script writes to the same terminal
       auto msg = hetsgd::run_plot_script(out);
       if (!msg.empty())
         std::cerr << "hetsgd: plots skipped: " << msg << "\n";
