@@ -208,7 +208,7 @@ void apply_round(self_ptr self, const round_decision& d) {
       if (!sum.defined())
         sum = wc.weight == 1.0 ? e.payload : e.payload * wc.weight;
       else if (!sum_owned)
-        sum = sum + e.payload * wc.weight, sum_owned = true;
+        sum = at::add(sum, e.payload, wc.weight), sum_owned = true;
       else
         sum.add_(e.payload, wc.weight);
       weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
@@ -453,6 +453,7 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           a.stretch_s = s.stretch_s;
           a.idle_s = s.idle_s;
           a.release_latency_s = s.release_latency_s;
+          a.release_cpu_wait_s = s.release_cpu_wait_s;
           stats_done(self);
         },
         [=](caf::error& err) {

@@ -61,6 +61,7 @@ struct worker_stats_msg {
   double stretch_s = 0.0;               ///< emulated slowness ((1/speed − 1) × compute)
   double idle_s = 0.0;                  ///< waiting for the aggregator
   double release_latency_s = 0.0;       ///< Σ (job received − job sent)
+  double release_cpu_wait_s = 0.0;      ///< part of it spent runnable, waiting for a core
   std::uint64_t jobs = 0;
 };
 
@@ -68,7 +69,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_stats_msg"), x.worker, x.samples_computed,
            x.samples_in_flight, x.micro_batches, x.compute_s, x.stretch_s, x.idle_s,
-           x.release_latency_s, x.jobs);
+           x.release_latency_s, x.release_cpu_wait_s, x.jobs);
 }
 
 /// Worker → aggregator: the worker failed; `what` is the exception text.

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace hetsgd {
 
 std::uint64_t worker_account::dropped_total() const {
@@ -41,7 +43,7 @@ double run_account::utilization() const {
   return capacity > 0.0 ? static_cast<double>(samples_applied) / capacity : 0.0;
 }
 
-double run_account::control_overhead() const {
+double run_account::control_overhead(bool exclude_cpu_wait) const {
   if (rounds == 0 || elapsed_s <= 0.0)
     return 0.0;
   double push_latency = 0.0;
@@ -51,6 +53,8 @@ double run_account::control_overhead() const {
   for (auto& w : workers) {
     push_latency += w.push_latency_s;
     release_latency += w.release_latency_s;
+    if (exclude_cpu_wait)
+      release_latency -= std::min(w.release_cpu_wait_s, w.release_latency_s);
     contributions += w.contributions;
     jobs += w.jobs;
   }
@@ -85,11 +89,12 @@ std::string run_account::summary_json() const {
   j["bytes_moved"] = bytes_moved;
   j["evaluations"] = evaluations;
   {
-    double push = 0.0, release = 0.0;
+    double push = 0.0, release = 0.0, cpu_wait = 0.0;
     std::uint64_t contributions = 0, jobs = 0;
     for (auto& w : workers) {
       push += w.push_latency_s;
       release += w.release_latency_s;
+      cpu_wait += std::min(w.release_cpu_wait_s, w.release_latency_s);
       contributions += w.contributions;
       jobs += w.jobs;
     }
@@ -99,8 +104,10 @@ std::string run_account::summary_json() const {
       {"aggregator_busy_per_round_s", rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
       {"push_latency_mean_s", contributions ? push / static_cast<double>(contributions) : 0.0},
       {"release_latency_mean_s", jobs ? release / static_cast<double>(jobs) : 0.0},
+      {"release_cpu_wait_mean_s", jobs ? cpu_wait / static_cast<double>(jobs) : 0.0},
       {"round_s", rounds ? elapsed_s / static_cast<double>(rounds) : 0.0},
-      {"overhead_fraction", control_overhead()}};
+      {"overhead_fraction", control_overhead(true)},
+      {"overhead_fraction_with_cpu_wait", control_overhead(false)}};
   }
   j["exit_code"] = exit_code;
   j["end_reason"] = end_reason;

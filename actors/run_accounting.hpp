@@ -36,6 +36,7 @@ struct worker_account {
   double stretch_s = 0.0;
   double idle_s = 0.0;
   double release_latency_s = 0.0;
+  double release_cpu_wait_s = 0.0;    ///< part of release_latency_s spent waiting for a core
 
   std::uint64_t dropped_total() const;
 };
@@ -69,8 +70,10 @@ struct run_account {
   std::uint64_t samples_in_flight_at_end() const;
   /// useful samples / (Σ solo_i × elapsed), solo_i = measured solo throughput × speed_i.
   double utilization() const;
-  /// Mean per round: (aggregator handling + push latency + release latency) / round time.
-  double control_overhead() const;
+  /// Mean per round: (aggregator handling CPU + push latency + release latency) / round time.
+  /// With `exclude_cpu_wait`, the release latency leaves out the time a released worker spent
+  /// runnable but waiting for a core (oversubscription, not the actor layer).
+  double control_overhead(bool exclude_cpu_wait = true) const;
   /// summary.json text (2-space indented).
   std::string summary_json() const;
 };

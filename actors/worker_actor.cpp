@@ -8,6 +8,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/thread_cpu_wait.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_parameters.hpp"
 #include "gpu/gradient_step.hpp"
@@ -35,6 +36,7 @@ struct worker_state {
 
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
+  double runqueue_wait_at_push_s = -1.0;  ///< thread_runqueue_wait_s() when the wait began
 
   worker_stats_msg stats;
   bool stopped = false;
@@ -72,6 +74,7 @@ void push(self_ptr self) {
   st.job_compute_s = 0.0;
   st.job_loss_sum = 0.0;
   st.waiting_since_s = c.sent_at_s;
+  st.runqueue_wait_at_push_s = thread_runqueue_wait_s();
   self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), std::move(c))
     .then([=](job_msg& j) { on_job(self, j); },
           [=](caf::error& err) {
@@ -118,6 +121,14 @@ void on_job(self_ptr self, job_msg& j) {
     st.waiting_since_s = -1.0;
   }
   st.stats.release_latency_s += std::max(0.0, now - j.sent_at_s);
+  if (st.runqueue_wait_at_push_s >= 0.0) {
+    // The thread slept until the job arrived, so any runqueue wait since the push happened
+    // between the wake-up and running: waiting for a core, not for the message.
+    double wait = thread_runqueue_wait_s();
+    if (wait >= 0.0)
+      st.stats.release_cpu_wait_s += std::max(0.0, wait - st.runqueue_wait_at_push_s);
+    st.runqueue_wait_at_push_s = -1.0;
+  }
   if (j.stop) {
     st.active = false;
     st.stopped = true;
