@@ -226,8 +226,8 @@ void apply_round(self_ptr self, const round_decision& d) {
   }
   if (used.empty() || weighted_samples <= 0.0)
     return;
-  auto mean = sum / weighted_samples;
-  if (!all_finite(mean)) {
+  // Each payload was checked on arrival; a sum of several could still overflow.
+  if (sum_owned && !all_finite(sum)) {
     // A non-finite update never reaches the global model: the whole round is dropped.
     for (auto& e : used) {
       st.acct.workers[e.meta.worker].dropped[static_cast<std::size_t>(drop_reason::non_finite)] +=
@@ -240,7 +240,7 @@ void apply_round(self_ptr self, const round_decision& d) {
     }
     return;
   }
-  st.optimizer->step(st.weights, mean);
+  st.optimizer->step_scaled(st.weights, sum, 1.0 / weighted_samples);
   st.snapshot = at::Tensor();
   st.version += 1;
   st.acct.rounds += 1;

@@ -20,6 +20,7 @@
 #include "bench/plain_loop.hpp"
 #include "config/config_loader.hpp"
 #include "gpu/fashion_mnist.hpp"
+#include "gpu/solo_throughput.hpp"
 #include "gpu/torch_threads.hpp"
 
 namespace {
@@ -101,17 +102,21 @@ int bench_compute(const std::string& config, const std::string& model, int reps,
                           "train.eval_every_s=100000", "output.plots=false",
                           "output.progress_every_s=0"});
   auto data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
-  std::vector<double> plain, runtime, runtime_compute_only;
+  std::vector<double> plain, kernel, runtime, runtime_compute_only;
   for (int r = 0; r < reps; ++r) {
     plain.push_back(hetsgd::bench::plain_libtorch_loop_samples_per_s(model, data->train, 64, seconds,
                                                                      lc.cfg.run.seed));
+    // hetsgd's compute kernel alone (accumulate_gradients on one thread, no actors, no update).
+    kernel.push_back(hetsgd::measure_solo_throughput(model, data->train, 64, seconds / 2,
+                                                     lc.cfg.run.seed));
     auto s = run_once(lc, data, 1.0, "/tmp/hetsgd_bench_compute");
     double applied = s["samples_applied"].get<double>();
     runtime.push_back(applied / s["elapsed_s"].get<double>());
     runtime_compute_only.push_back(s["per_worker"][0]["samples"].get<double>() /
                                    s["per_worker"][0]["compute_s"].get<double>());
-    std::cerr << "rep " << r << ": plain " << plain.back() << " samples/s, hetsgd "
-              << runtime.back() << " samples/s\n";
+    std::cerr << "rep " << r << ": plain " << plain.back() << " samples/s, kernel "
+              << kernel.back() << ", hetsgd " << runtime.back() << " (pure compute "
+              << runtime_compute_only.back() << ")\n";
   }
   auto j = header("compute", commit, lc);
   j["description"] =
@@ -120,6 +125,7 @@ int bench_compute(const std::string& config, const std::string& model, int reps,
   j["batch"] = 64;
   j["seconds_per_run"] = seconds;
   j["plain_samples_per_s"] = plain;
+  j["kernel_samples_per_s"] = kernel;
   j["hetsgd_samples_per_s"] = runtime;
   j["hetsgd_pure_compute_samples_per_s"] = runtime_compute_only;
   j["plain_median"] = median(plain);

@@ -50,4 +50,17 @@ void flat_sgd::step(at::Tensor& weights, const at::Tensor& mean_gradient) {
   ++steps_;
 }
 
+void flat_sgd::step_scaled(at::Tensor& weights, const at::Tensor& gradient_sum, double scale) {
+  if (momentum_ != 0 || weight_decay_ != 0 || !weights.defined() || !gradient_sum.defined() ||
+      weights.numel() != gradient_sum.numel()) {
+    // The general rule needs the mean; step() also reports size mismatches.
+    step(weights, gradient_sum.defined() ? gradient_sum * scale : gradient_sum);
+    return;
+  }
+  torch::NoGradGuard no_grad;
+  // Plain SGD: w -= lr * scale * Σg in one fused pass.
+  weights.add_(gradient_sum.reshape_as(weights), -lr_ * scale);
+  ++steps_;
+}
+
 } // namespace hetsgd

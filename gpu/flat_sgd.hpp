@@ -26,6 +26,11 @@ public:
   /// std::invalid_argument on a size mismatch.
   void step(at::Tensor& weights, const at::Tensor& mean_gradient);
 
+  /// The same step with mean_gradient = scale * gradient_sum, without materializing the mean:
+  /// the aggregator passes Σ gₖ and 1 / Σ nₖ, which saves one pass and one allocation per round.
+  /// `gradient_sum` is only read.
+  void step_scaled(at::Tensor& weights, const at::Tensor& gradient_sum, double scale);
+
   /// Changes the learning rate for the next steps (schedules, linear scaling with batch size).
   void set_lr(double lr);
   double lr() const { return lr_; }

@@ -183,6 +183,27 @@ CATCH_TEST_CASE("flat_sgd without momentum takes w - lr * g", "[sgd]") {
   CATCH_CHECK_THROWS_AS(sgd.set_lr(-0.1), std::invalid_argument);
 }
 
+CATCH_TEST_CASE("flat_sgd step_scaled equals step on the mean, with and without momentum",
+                "[sgd]") {
+  const auto g_sum = at::randn({1000}) * 64.0;
+  const double scale = 1.0 / 64.0;
+  for (double momentum : {0.0, 0.9}) {
+    auto a = at::randn({1000});
+    auto b = a.clone();
+    flat_sgd by_mean(0.1, momentum, momentum > 0 ? 1e-3 : 0.0);
+    flat_sgd by_sum(0.1, momentum, momentum > 0 ? 1e-3 : 0.0);
+    for (int step = 0; step < 3; ++step) {
+      by_mean.step(a, g_sum * scale);
+      by_sum.step_scaled(b, g_sum, scale);
+    }
+    CATCH_CHECK(max_abs_diff(a, b) < 1e-5);
+    CATCH_CHECK(by_sum.steps() == 3);
+  }
+  flat_sgd sgd(0.1);
+  auto wrong = at::zeros({10});
+  CATCH_CHECK_THROWS_AS(sgd.step_scaled(wrong, g_sum, scale), std::invalid_argument);
+}
+
 CATCH_TEST_CASE("flat_sgd with momentum and weight decay matches torch::optim::SGD",
                 "[sgd]") {
   const double lr = 0.05, momentum = 0.9, wd = 1e-3;
