@@ -14,6 +14,8 @@
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/run_accounting.hpp"
+#include "actors/thread_cpu_wait.hpp"
+#include "gpu/flat_math.hpp"
 #include "gpu/flat_sgd.hpp"
 #include "gpu/tensor_checks.hpp"
 #include "gpu/torch_threads.hpp"
@@ -47,6 +49,8 @@ struct aggregator_state {
   std::unique_ptr<flat_sgd> optimizer;
   at::Tensor weights;    ///< master weights, mutated in place by the optimizer
   at::Tensor snapshot;   ///< immutable clone of `weights` at `version` (undefined: stale)
+  at::Tensor retired_snapshot;  ///< the previous snapshot, reused when no one holds it
+  at::Tensor sum_buffer;        ///< scratch for combining a round's contributions
   version_t version = 0;
   membership_view members;
   std::vector<worker_slot> slots;
@@ -86,21 +90,35 @@ double thread_cpu_s() {
 /// time, which a preemption cannot inflate, and wall time, which it can (4 workers on 2 cores).
 class busy_timer {
  public:
-  explicit busy_timer(aggregator_state& st)
-    : st_(st), wall0_(std::chrono::steady_clock::now()), cpu0_(thread_cpu_s()) {
+  explicit busy_timer(aggregator_state& st) : st_(st) {
     pin_this_thread_once();
+    // Runqueue wait of this thread since it last left an aggregator handler: the thread slept
+    // on its scheduler queue in between, so this is the time the message waited for a core
+    // after it woke the thread (on 2 cores shared with 4 workers, often most of the latency).
+    double rq = thread_runqueue_wait_s();
+    core_wait_s_ = (rq >= 0.0 && last_runqueue_wait_s_ >= 0.0) ? rq - last_runqueue_wait_s_ : 0.0;
+    // The measured window starts after the bookkeeping read above and ends before the one below.
+    wall0_ = std::chrono::steady_clock::now();
+    cpu0_ = thread_cpu_s();
   }
   ~busy_timer() {
     st_.acct.aggregator_busy_s += thread_cpu_s() - cpu0_;
     st_.acct.aggregator_wall_s +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+    last_runqueue_wait_s_ = thread_runqueue_wait_s();
   }
+  /// Seconds this handler's message waited for a core before the handler ran.
+  double core_wait_s() const { return core_wait_s_; }
 
  private:
   aggregator_state& st_;
   std::chrono::steady_clock::time_point wall0_;
-  double cpu0_;
+  double cpu0_ = 0.0;
+  double core_wait_s_ = 0.0;
+  static thread_local double last_runqueue_wait_s_;
 };
+
+thread_local double busy_timer::last_runqueue_wait_s_ = -1.0;
 
 double now(self_ptr self) {
   return self->state.p.clock->now_s();
@@ -118,8 +136,12 @@ policy_context context(self_ptr self) {
 
 const at::Tensor& current_snapshot(self_ptr self) {
   auto& st = self->state;
-  if (!st.snapshot.defined())
-    st.snapshot = st.weights.clone();
+  if (!st.snapshot.defined()) {
+    // Snapshots are immutable once shared. The previous one is recycled once nobody (workers,
+    // evaluator) holds it any more; assign_scaled reuses its storage only in that case.
+    st.snapshot = std::move(st.retired_snapshot);
+    assign_scaled(st.snapshot, st.weights, 1.0);
+  }
   return st.snapshot;
 }
 
@@ -205,12 +227,20 @@ void apply_round(self_ptr self, const round_decision& d) {
     if (d.combine == combine_rule::sample_weighted_mean) {
       // Payloads are shared with their senders: read them, never write. The first term is
       // used as is (no copy); the sum is materialized only when a second term comes.
-      if (!sum.defined())
-        sum = wc.weight == 1.0 ? e.payload : e.payload * wc.weight;
-      else if (!sum_owned)
-        sum = at::add(sum, e.payload, wc.weight), sum_owned = true;
-      else
-        sum.add_(e.payload, wc.weight);
+      // The owned sum lives in a buffer kept across rounds: no allocation per round.
+      if (!sum.defined() && wc.weight == 1.0) {
+        sum = e.payload;
+      } else if (!sum_owned) {
+        const auto first = sum;
+        assign_scaled(st.sum_buffer, first.defined() ? first : e.payload,
+                      first.defined() ? 1.0 : wc.weight);
+        if (first.defined())
+          add_scaled(st.sum_buffer, e.payload, wc.weight);
+        sum = st.sum_buffer;
+        sum_owned = true;
+      } else {
+        add_scaled(sum, e.payload, wc.weight);
+      }
       weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
     } else {
       // Model deltas and model averages come with the policies that upload them.
@@ -241,6 +271,7 @@ void apply_round(self_ptr self, const round_decision& d) {
     return;
   }
   st.optimizer->step_scaled(st.weights, sum, 1.0 / weighted_samples);
+  st.retired_snapshot = std::move(st.snapshot);
   st.snapshot = at::Tensor();
   st.version += 1;
   st.acct.rounds += 1;
@@ -601,6 +632,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       a.samples_pushed += c.samples;
       a.contributions += 1;
       a.push_latency_s += std::max(0.0, t - c.sent_at_s);
+      a.push_cpu_wait_s += std::min(std::max(0.0, t - c.sent_at_s), bt.core_wait_s());
       slot.pushed_since_progress += c.samples;
       s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
       slot.waiting = self->make_response_promise<job_msg>();

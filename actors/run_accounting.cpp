@@ -53,8 +53,10 @@ double run_account::control_overhead(bool exclude_cpu_wait) const {
   for (auto& w : workers) {
     push_latency += w.push_latency_s;
     release_latency += w.release_latency_s;
-    if (exclude_cpu_wait)
+    if (exclude_cpu_wait) {
+      push_latency -= std::min(w.push_cpu_wait_s, w.push_latency_s);
       release_latency -= std::min(w.release_cpu_wait_s, w.release_latency_s);
+    }
     contributions += w.contributions;
     jobs += w.jobs;
   }
@@ -89,10 +91,11 @@ std::string run_account::summary_json() const {
   j["bytes_moved"] = bytes_moved;
   j["evaluations"] = evaluations;
   {
-    double push = 0.0, release = 0.0, cpu_wait = 0.0;
+    double push = 0.0, release = 0.0, cpu_wait = 0.0, push_wait = 0.0;
     std::uint64_t contributions = 0, jobs = 0;
     for (auto& w : workers) {
       push += w.push_latency_s;
+      push_wait += std::min(w.push_cpu_wait_s, w.push_latency_s);
       release += w.release_latency_s;
       cpu_wait += std::min(w.release_cpu_wait_s, w.release_latency_s);
       contributions += w.contributions;
@@ -103,6 +106,8 @@ std::string run_account::summary_json() const {
       {"aggregator_wall_s", aggregator_wall_s},
       {"aggregator_busy_per_round_s", rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
       {"push_latency_mean_s", contributions ? push / static_cast<double>(contributions) : 0.0},
+      {"push_cpu_wait_mean_s",
+       contributions ? push_wait / static_cast<double>(contributions) : 0.0},
       {"release_latency_mean_s", jobs ? release / static_cast<double>(jobs) : 0.0},
       {"release_cpu_wait_mean_s", jobs ? cpu_wait / static_cast<double>(jobs) : 0.0},
       {"round_s", rounds ? elapsed_s / static_cast<double>(rounds) : 0.0},

@@ -24,6 +24,7 @@ struct worker_account {
   std::uint64_t samples_pending_at_end = 0;  ///< arrived, never applied or dropped
   std::uint64_t contributions = 0;
   double push_latency_s = 0.0;        ///< Σ (arrival − sent)
+  double push_cpu_wait_s = 0.0;       ///< part of it the aggregator's thread waited for a core
   bool final_stats = false;           ///< the worker answered the stop request
   bool failed = false;
   bool left = false;

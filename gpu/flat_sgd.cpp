@@ -1,5 +1,7 @@
 #include "gpu/flat_sgd.hpp"
 
+#include "gpu/flat_math.hpp"
+
 #include <ATen/ATen.h>
 #include <torch/utils.h>
 
@@ -57,9 +59,8 @@ void flat_sgd::step_scaled(at::Tensor& weights, const at::Tensor& gradient_sum, 
     step(weights, gradient_sum.defined() ? gradient_sum * scale : gradient_sum);
     return;
   }
-  torch::NoGradGuard no_grad;
   // Plain SGD: w -= lr * scale * Σg in one fused pass.
-  weights.add_(gradient_sum.reshape_as(weights), -lr_ * scale);
+  add_scaled(weights, gradient_sum, -lr_ * scale);
   ++steps_;
 }
 
