@@ -3,6 +3,7 @@
 #include "gpu/evaluation.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_parameters.hpp"
+#include "gpu/flat_math.hpp"
 #include "gpu/flat_sgd.hpp"
 #include "gpu/gradient_step.hpp"
 #include "gpu/models.hpp"
@@ -181,6 +182,47 @@ CATCH_TEST_CASE("flat_sgd without momentum takes w - lr * g", "[sgd]") {
   CATCH_CHECK_THROWS_AS(flat_sgd(-1.0), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(flat_sgd(0.1, 1.0), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(sgd.set_lr(-0.1), std::invalid_argument);
+}
+
+CATCH_TEST_CASE("assign_scaled and add_scaled compute alpha*src into kept buffers", "[flat_math]") {
+  const auto src = at::randn({5000});
+  at::Tensor dst;
+  assign_scaled(dst, src, 0.5);
+  CATCH_CHECK(max_abs_diff(dst, src * 0.5) < 1e-6);
+  const auto* storage = dst.data_ptr<float>();
+  assign_scaled(dst, src, 2.0);  // unshared and the right shape: same storage, new values
+  CATCH_CHECK(dst.data_ptr<float>() == storage);
+  CATCH_CHECK(max_abs_diff(dst, src * 2.0) < 1e-6);
+  auto held = dst;  // someone else holds it now: it must not be overwritten
+  assign_scaled(dst, src, 3.0);
+  CATCH_CHECK(dst.data_ptr<float>() != storage);
+  CATCH_CHECK(max_abs_diff(held, src * 2.0) < 1e-6);
+  CATCH_CHECK(max_abs_diff(dst, src * 3.0) < 1e-6);
+  add_scaled(dst, src, -1.0);
+  CATCH_CHECK(max_abs_diff(dst, src * 2.0) < 1e-6);
+  // Fallback path: doubles and non-contiguous tensors give the same results.
+  auto d64 = at::zeros({4}, at::kDouble);
+  add_scaled(d64, at::ones({4}, at::kDouble), 0.25);
+  CATCH_CHECK(d64.sum().item<double>() == 1.0);
+  auto strided = at::randn({10, 10}).t();
+  at::Tensor out;
+  assign_scaled(out, strided, 1.0);
+  CATCH_CHECK(max_abs_diff(out.contiguous(), strided.contiguous()) < 1e-6);
+  auto wrong = at::zeros({3});
+  CATCH_CHECK_THROWS_AS(add_scaled(wrong, src, 1.0), std::invalid_argument);
+}
+
+CATCH_TEST_CASE("all_finite finds NaN and both infinities anywhere", "[checks]") {
+  for (float bad : {std::nanf(""), INFINITY, -INFINITY}) {
+    for (int64_t pos : {int64_t{0}, int64_t{4097}, int64_t{9999}}) {
+      auto t = at::randn({10000});
+      t[pos] = bad;
+      CATCH_CHECK(!all_finite(t));
+      CATCH_CHECK(!all_finite(t.view({100, 100}).t()));  // non-contiguous: the LibTorch path
+    }
+  }
+  auto big = at::full({10000}, 3.0e38f);  // large but finite
+  CATCH_CHECK(all_finite(big));
 }
 
 CATCH_TEST_CASE("flat_sgd step_scaled equals step on the mean, with and without momentum",
