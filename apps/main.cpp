@@ -128,9 +128,11 @@ int cmd_info() {
   auto b = hetsgd::query_backends();
   std::cout << "hetsgd " << HETSGD_VERSION << "\n"
             << "torch " << b.torch_version << "\n"
-            << "backends: local yes, gloo " << (b.gloo ? "compiled in" : "not built")
-            << ", cuda " << (b.cuda ? "compiled in" : "not built") << ", nccl "
-            << (b.nccl ? "compiled in" : "not built") << "\n";
+            // The gloo and nccl collectives arrive with multi-process training; say what this
+            // build found, not what it cannot use yet.
+            << "backends: local yes, gloo not yet (library " << (b.gloo ? "found" : "not found")
+            << "), nccl not yet (library " << (b.nccl ? "found" : "not found") << ")\n"
+            << "cuda kernels: " << (b.cuda ? "compiled in" : "not built") << "\n";
   if (b.cuda)
     std::cout << "cuda devices: " << b.cuda_devices
               << (b.cuda_error.empty() ? "" : " (" + b.cuda_error + ")") << "\n";

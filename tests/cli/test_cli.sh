@@ -19,6 +19,7 @@ expect_rc() {  # expect_rc WANT DESCRIPTION -- command...
 
 expect_rc 0 "info" -- "$BIN" info
 grep -q "^backends: local yes" "$TMP/out" || fail "info lists backends"
+grep -q "^cuda kernels: " "$TMP/out" || fail "info says whether CUDA kernels are built"
 expect_rc 0 "--help" -- "$BIN" --help
 grep -q "run" "$TMP/out" || fail "--help lists run"
 expect_rc 0 "run --help" -- "$BIN" run --help
