@@ -166,6 +166,8 @@ void release(self_ptr self, worker_id w, bool restart) {
   auto& slot = st.slots[w];
   auto j = make_job(self, w);
   j.restart = restart;
+  if (restart)
+    record(self, {{"type", "restart"}, {"worker", w}, {"version", st.version}});
   if (slot.has_waiting) {
     slot.has_waiting = false;
     slot.waiting.deliver(std::move(j));
@@ -478,6 +480,9 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           a.final_stats = true;
           a.samples_computed = s.samples_computed;
           a.samples_in_flight = s.samples_in_flight;
+          // Samples of jobs discarded by a restart never reached us as a contribution: they
+          // are dropped (restarted), which keeps computed = applied + dropped + in flight.
+          a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += s.samples_discarded;
           a.micro_batches = s.micro_batches;
           a.jobs = s.jobs;
           a.compute_s = s.compute_s;

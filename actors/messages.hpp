@@ -23,7 +23,7 @@ struct job_msg {
   double share_end = 1.0;
   std::uint64_t membership_epoch = 0;
   bool stop = false;              ///< no more work: wait for the stop request
-  bool restart = false;           ///< discard the job in progress (its samples are counted)
+  bool restart = false;           ///< discard the job in progress (reported as samples_discarded)
   double sent_at_s = 0.0;         ///< for release-latency accounting
 };
 
@@ -56,6 +56,7 @@ struct worker_stats_msg {
   worker_id worker = 0;
   std::uint64_t samples_computed = 0;   ///< every sample whose gradient it computed
   std::uint64_t samples_in_flight = 0;  ///< computed but never pushed (job cut by the stop)
+  std::uint64_t samples_discarded = 0;  ///< computed, then thrown away by a restart (never pushed)
   std::uint64_t micro_batches = 0;
   double compute_s = 0.0;               ///< pure compute
   double stretch_s = 0.0;               ///< emulated slowness ((1/speed − 1) × compute)
@@ -68,8 +69,8 @@ struct worker_stats_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_stats_msg"), x.worker, x.samples_computed,
-           x.samples_in_flight, x.micro_batches, x.compute_s, x.stretch_s, x.idle_s,
-           x.release_latency_s, x.release_cpu_wait_s, x.jobs);
+           x.samples_in_flight, x.samples_discarded, x.micro_batches, x.compute_s, x.stretch_s,
+           x.idle_s, x.release_latency_s, x.release_cpu_wait_s, x.jobs);
 }
 
 /// Worker → aggregator: the worker failed; `what` is the exception text.

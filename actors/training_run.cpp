@@ -36,6 +36,8 @@ round_policy_options policy_options(const run_config& cfg) {
   round_policy_options o;
   o.ssgd.round_timeout_s = cfg.policy.ssgd.round_timeout_s;
   o.asgd.max_staleness = static_cast<std::uint64_t>(cfg.policy.asgd.max_staleness);
+  o.ssp.staleness = static_cast<std::uint64_t>(cfg.policy.ssp.staleness);
+  o.backup.k = static_cast<std::uint64_t>(cfg.policy.backup.k);
   return o;
 }
 

@@ -134,9 +134,18 @@ void on_job(self_ptr self, job_msg& j) {
     st.stopped = true;
     return;
   }
-  if (st.active && j.restart) {
-    // Work discarded on the aggregator's order stays counted as computed; the aggregator
-    // accounts for it as dropped (restarted).
+  if (st.active && !j.restart && j.version <= st.version) {
+    // A release that crossed a restart: the worker pushed, then took the restart (sent while its
+    // push was in flight) as its next job; the aggregator dropped the push as stale and answered
+    // it with this job, which brings nothing newer than the job in progress. Keep computing.
+    return;
+  }
+  if (st.active) {
+    // The job in progress is replaced (a restart, or a release onto a newer version crossing a
+    // restart): its samples stay counted as computed and are reported as discarded, which the
+    // aggregator books as dropped (restarted). Its partial gradient must not leak into the next
+    // push.
+    st.stats.samples_discarded += st.job_samples;
     zero_gradients(*st.model);
     st.job_samples = 0;
     st.job_compute_s = 0.0;

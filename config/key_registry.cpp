@@ -207,6 +207,16 @@ std::vector<key_spec> build_registry() {
   b.push_back(run_key(HETSGD_KEY(policy.asgd.max_staleness), "versions",
                       "drop contributions staler than this (0 = unbounded)")
                   .at_least(0));
+  // [policy.ssp]
+  b.push_back(run_key(HETSGD_KEY(policy.ssp.staleness), "clocks",
+                      "a worker whose own clock (contributions resolved) is more than this ahead "
+                      "of the slowest live worker waits for it (0 = ssgd pacing)")
+                  .at_least(0));
+  // [policy.backup]
+  b.push_back(run_key(HETSGD_KEY(policy.backup.k), "workers",
+                      "a round closes with the first K contributions on the current version; the "
+                      "other workers restart (0 = live workers - 1; clamped to [1, live])")
+                  .at_least(0));
   // [output]
   b.push_back(run_key(HETSGD_KEY(output.dir), "",
                       "run directory (\"\" = `runs/<name>-<timestamp>`)"));

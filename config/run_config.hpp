@@ -55,11 +55,23 @@ struct asgd_settings {
   std::int64_t max_staleness = 0;  ///< drop contributions staler than this (0 = unbounded)
 };
 
+/// [policy.ssp]
+struct ssp_settings {
+  std::int64_t staleness = 3;  ///< clocks a worker may run ahead of the slowest (0 = ssgd pacing)
+};
+
+/// [policy.backup]
+struct backup_settings {
+  std::int64_t k = 0;  ///< contributions per round (0 = live workers − 1; clamped to [1, live])
+};
+
 struct policy_section {
   std::string name = "ssgd";  ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
   std::string batch = "fixed";  ///< batch policy: "fixed"
   ssgd_settings ssgd;
   asgd_settings asgd;
+  ssp_settings ssp;
+  backup_settings backup;
 };
 
 struct output_section {

@@ -3,7 +3,7 @@
 namespace hetsgd {
 
 std::vector<std::string> implemented_round_policies() {
-  return {"ssgd", "asgd"};
+  return {"ssgd", "asgd", "ssp", "backup"};
 }
 
 std::unique_ptr<round_policy> make_round_policy(const std::string& name,
@@ -12,6 +12,10 @@ std::unique_ptr<round_policy> make_round_policy(const std::string& name,
     return std::make_unique<ssgd_policy>(opts.ssgd);
   if (name == "asgd")
     return std::make_unique<asgd_policy>(opts.asgd);
+  if (name == "ssp")
+    return std::make_unique<ssp_policy>(opts.ssp);
+  if (name == "backup")
+    return std::make_unique<backup_policy>(opts.backup);
   return nullptr;
 }
 

@@ -7,14 +7,18 @@
 #include <vector>
 
 #include "policies/asgd_policy.hpp"
+#include "policies/backup_policy.hpp"
 #include "policies/batch_policy.hpp"
 #include "policies/ssgd_policy.hpp"
+#include "policies/ssp_policy.hpp"
 
 namespace hetsgd {
 
 struct round_policy_options {
   ssgd_options ssgd;
   asgd_options asgd;
+  ssp_options ssp;
+  backup_options backup;
 };
 
 /// Names of the round policies implemented in this build.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policies/asgd_policy.hpp"
+#include "policies/backup_policy.hpp"
 #include "policies/ssgd_policy.hpp"
 
 using namespace hetsgd;
@@ -518,4 +519,58 @@ CATCH_TEST_CASE("when the summary cannot be written the outcome and its summary 
   auto s = json::parse(o.summary_json);
   CATCH_CHECK(s["exit_code"] == 1);
   CATCH_CHECK(s["end_reason"] == o.message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restarts (backup policy): the restart reaches a computing worker unsolicited, a push that
+// crossed it is dropped as stale, and discarded samples are booked as dropped (restarted).
+
+CATCH_TEST_CASE("backup: restart is sent unsolicited, a crossing push is dropped as stale, "
+                "discarded samples count as dropped",
+                "[aggregator][backup]") {
+  harness h;
+  backup_options o;
+  o.k = 1;
+  start_two(h, std::make_shared<backup_policy>(o), "backup", /*max_samples=*/4);
+
+  // Worker 0 closes version 0 -> 1 alone; worker 1, still computing, is restarted.
+  h.push(0, 0, 2, g0());
+  h.settle();
+  CATCH_REQUIRE(h.jobs(0).size() == 2);
+  CATCH_CHECK(h.jobs(0).back().reply);
+  CATCH_CHECK_FALSE(h.jobs(0).back().job.restart);
+  CATCH_CHECK(h.jobs(0).back().job.version == 1);
+  CATCH_REQUIRE(h.jobs(1).size() == 2);
+  CATCH_CHECK_FALSE(h.jobs(1).back().reply);  // it had no pending push: sent as a message
+  CATCH_CHECK(h.jobs(1).back().job.restart);
+  CATCH_CHECK(h.jobs(1).back().job.version == 1);
+  CATCH_CHECK(h.w->events_of_type("restart").size() == 1);
+
+  // Worker 1's push on version 0 had crossed the restart: dropped as stale, never applied, and
+  // the push is answered with the current version.
+  h.push(1, 0, 6, g1());
+  h.settle();
+  auto dropped = h.w->events_of_type("dropped");
+  CATCH_REQUIRE(dropped.size() == 1);
+  CATCH_CHECK(dropped[0]["reason"] == "stale");
+  CATCH_CHECK(dropped[0]["worker"] == 1);
+  CATCH_CHECK(h.w->events_of_type("round").size() == 1);
+  CATCH_CHECK(h.jobs(1).back().reply);
+  CATCH_CHECK(h.jobs(1).back().job.version == 1);
+
+  // Worker 1 threw away 3 samples of a job on the restart; worker 0 ends the run.
+  h.w->workers[0].stats.samples_computed = 4;
+  h.w->workers[1].stats.samples_computed = 9;  // 6 pushed (stale) + 3 discarded
+  h.w->workers[1].stats.samples_discarded = 3;
+  h.push(0, 1, 2, g0());
+  h.settle();
+  CATCH_REQUIRE(h.w->outcomes.size() == 1);
+  auto s = json::parse(h.w->outcomes[0].summary_json);
+  CATCH_CHECK(s["samples_applied"] == 4);
+  CATCH_CHECK(s["per_worker"][1]["dropped"]["stale"] == 6);
+  CATCH_CHECK(s["per_worker"][1]["dropped"]["restarted"] == 3);
+  CATCH_CHECK(s["samples_computed"].get<std::uint64_t>() ==
+              s["samples_applied"].get<std::uint64_t>() +
+                s["samples_dropped"].get<std::uint64_t>() +
+                s["samples_in_flight_at_end"].get<std::uint64_t>());
 }

@@ -16,7 +16,13 @@ namespace {
 /// A valid value of `key` that differs from its default.
 config_value non_default_value(const hetsgd::key_spec& key) {
   switch (key.type) {
-    case value_type::integer: return config_value{std::int64_t{3}};
+    case value_type::integer: {
+      // 3, unless that is the default (policy.ssp.staleness): then 4.
+      const auto def =
+        key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
+      const bool three_is_default = def && std::get<std::int64_t>(*def) == 3;
+      return config_value{std::int64_t{three_is_default ? 4 : 3}};
+    }
     case value_type::floating:
       return config_value{key.max && key.max->value <= 1.0 ? 0.5 : 3.5};
     case value_type::string: {

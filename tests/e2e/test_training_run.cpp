@@ -5,9 +5,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "actors/training_run.hpp"
@@ -158,6 +160,71 @@ CATCH_TEST_CASE("asgd learns and fast workers contribute more", "[e2e]") {
   // Speed 1 against speed 0.25: the fast worker pushes clearly more samples.
   CATCH_CHECK(pw[0]["samples_applied"].get<double>() >
               1.5 * pw[3]["samples_applied"].get<double>());
+}
+
+CATCH_TEST_CASE("ssp learns and no worker runs more than s clocks ahead", "[e2e]") {
+  const int s = 3;
+  auto fr = run("ssp", {"policy.name=ssp", "policy.ssp.staleness=3"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "ssp");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  // Each worker's clock: its contributions applied or dropped. A worker released at clock c
+  // (c − min ≤ s) pushes clock c + 1, so no clock ever exceeds the slowest by more than s + 1.
+  std::vector<int> clock(4, 0);
+  std::size_t rounds = 0;
+  int worst = 0;
+  auto tick = [&](std::size_t w) {
+    clock.at(w) += 1;
+    worst = std::max(worst, clock[w] - *std::min_element(clock.begin(), clock.end()));
+  };
+  for (auto& e : fr.events) {
+    if (e["type"] == "round") {
+      ++rounds;
+      CATCH_CHECK(e["participants"].size() == 1);
+      CATCH_CHECK(e["reason"] == "immediate");
+      for (auto& w : e["participants"])
+        tick(w.get<std::size_t>());
+    } else if (e["type"] == "dropped") {
+      tick(e["worker"].get<std::size_t>());
+    }
+  }
+  CATCH_CHECK(rounds == fr.summary["rounds"].get<std::size_t>());
+  CATCH_CHECK(worst <= s + 1);
+  // The slowest worker kept up: with speeds 1 against 0.25 asgd would let worker 0 run far ahead.
+  CATCH_CHECK(clock[3] > 0);
+}
+
+CATCH_TEST_CASE("backup learns with exactly K contributions per round", "[e2e]") {
+  auto fr = run("backup", {"policy.name=backup"});  // k = 0: K = 4 − 1 = 3
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "backup");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  std::size_t rounds = 0, restarts = 0;
+  for (auto& e : fr.events) {
+    if (e["type"] == "round") {
+      ++rounds;
+      CATCH_CHECK(e["participants"].size() == 3);
+      std::set<std::size_t> distinct;
+      for (auto& w : e["participants"])
+        distinct.insert(w.get<std::size_t>());
+      CATCH_CHECK(distinct.size() == 3);
+      for (auto& st : e["staleness"])
+        CATCH_CHECK(st.get<int>() == 0);
+      CATCH_CHECK(e["reason"] == "k_arrived");
+    } else if (e["type"] == "restart") {
+      ++restarts;
+    } else if (e["type"] == "dropped") {
+      CATCH_CHECK(e["reason"] == "stale");
+    }
+  }
+  CATCH_CHECK(rounds == fr.summary["rounds"].get<std::size_t>());
+  CATCH_CHECK(rounds > 0);
+  // One worker is restarted at every close but the last (the run ends there); its discarded
+  // work is counted as dropped.
+  CATCH_CHECK(restarts + 1 >= rounds);
+  CATCH_CHECK(fr.summary["per_worker"][3]["dropped"]["restarted"].get<std::uint64_t>() > 0);
 }
 
 CATCH_TEST_CASE("the run's config.toml reproduces its config", "[e2e]") {
