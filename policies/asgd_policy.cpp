@@ -23,8 +23,7 @@ round_decision asgd_policy::on_membership_change(const policy_context& ctx) {
   // asgd holds nothing pending, so a departure needs no action; a worker that joined (or
   // rejoined) has no job yet: release it onto the current version.
   round_decision d;
-  std::set_difference(ctx.members->live.begin(), ctx.members->live.end(), known_.begin(),
-                      known_.end(), std::back_inserter(d.release));
+  d.release = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   return d;
 }

@@ -74,9 +74,7 @@ round_decision backup_policy::on_membership_change(const policy_context& ctx) {
       ++it;
     }
   }
-  std::vector<worker_id> joined;
-  std::set_difference(ctx.members->live.begin(), ctx.members->live.end(), known_.begin(),
-                      known_.end(), std::back_inserter(joined));
+  auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   auto d = try_close(ctx, close_reason::membership);
   d.drop.insert(d.drop.begin(), gone.begin(), gone.end());

@@ -1,11 +1,19 @@
 #include "policies/policy_types.hpp"
 
 #include <algorithm>
+#include <iterator>
 
 namespace hetsgd {
 
 bool membership_view::contains(worker_id w) const {
   return std::binary_search(live.begin(), live.end(), w);
+}
+
+std::vector<worker_id> membership_view::joined_since(const std::vector<worker_id>& known) const {
+  std::vector<worker_id> joined;
+  std::set_difference(live.begin(), live.end(), known.begin(), known.end(),
+                      std::back_inserter(joined));
+  return joined;
 }
 
 const char* to_string(close_reason r) {

@@ -62,6 +62,8 @@ struct membership_view {
 
   bool contains(worker_id w) const;
   std::size_t size() const { return live.size(); }
+  /// Live workers that are not in `known` (sorted): who joined or rejoined since `known`.
+  std::vector<worker_id> joined_since(const std::vector<worker_id>& known) const;
 };
 
 /// Everything a policy may read about the runtime when it decides. Time comes from the run's

@@ -104,9 +104,7 @@ round_decision ssgd_policy::on_membership_change(const policy_context& ctx) {
   closed.drop.insert(closed.drop.begin(), d.drop.begin(), d.drop.end());
   // A worker that joined (or rejoined) has no job yet, and the round now waits for it: release
   // it onto the current version, or the round could only ever close by its deadline.
-  std::vector<worker_id> joined;
-  std::set_difference(ctx.members->live.begin(), ctx.members->live.end(), known_.begin(),
-                      known_.end(), std::back_inserter(joined));
+  auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   for (auto w : joined)
     if (std::find(closed.release.begin(), closed.release.end(), w) == closed.release.end())
