@@ -155,6 +155,10 @@ job_msg make_job(self_ptr self, worker_id w) {
   j.share_end = st.slots[w].share_end;
   j.membership_epoch = st.members.epoch;
   j.sent_at_s = now(self);
+  if (st.p.policy->traits().mode == worker_mode::local_steps) {
+    j.local_steps = st.p.policy->traits().local_steps;
+    j.local_lr = st.p.lr;
+  }
   st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
   return j;
 }
@@ -207,6 +211,7 @@ void apply_round(self_ptr self, const round_decision& d) {
   auto& st = self->state;
   at::Tensor sum;
   bool sum_owned = false;  ///< `sum` is our own tensor, not a contribution's payload
+  double weight_total = 0.0;  ///< Σ a_k
   double weighted_samples = 0.0;
   double loss_sum = 0.0;
   std::uint64_t samples = 0;
@@ -226,10 +231,10 @@ void apply_round(self_ptr self, const round_decision& d) {
     used.push_back(std::move(it->second));
     st.pending.erase(it);
     auto& e = used.back();
-    if (d.combine == combine_rule::sample_weighted_mean) {
-      // Payloads are shared with their senders: read them, never write. The first term is
-      // used as is (no copy); the sum is materialized only when a second term comes.
-      // The owned sum lives in a buffer kept across rounds: no allocation per round.
+    {
+      // Σ a_k payload_k for every combine rule. Payloads are shared with their senders: read
+      // them, never write. The first term is used as is (no copy); the sum is materialized
+      // only when a second term comes, in a buffer kept across rounds (no allocation per round).
       if (!sum.defined() && wc.weight == 1.0) {
         sum = e.payload;
       } else if (!sum_owned) {
@@ -244,10 +249,7 @@ void apply_round(self_ptr self, const round_decision& d) {
         add_scaled(sum, e.payload, wc.weight);
       }
       weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
-    } else {
-      // Model deltas and model averages come with the policies that upload them.
-      std::cerr << "hetsgd: combine rule not supported by this aggregator\n";
-      std::abort();
+      weight_total += wc.weight;
     }
     loss_sum += e.loss_sum;
     samples += e.meta.samples;
@@ -256,7 +258,9 @@ void apply_round(self_ptr self, const round_decision& d) {
     weights.push_back(wc.weight);
     staleness.push_back(st.version - std::min(st.version, e.meta.version));
   }
-  if (used.empty() || weighted_samples <= 0.0)
+  const bool averaging = d.combine == combine_rule::model_average;
+  if (used.empty() || (d.combine == combine_rule::sample_weighted_mean && weighted_samples <= 0.0) ||
+      (averaging && weight_total <= 0.0))
     return;
   // Each payload was checked on arrival; a sum of several could still overflow.
   if (sum_owned && !all_finite(sum)) {
@@ -272,7 +276,17 @@ void apply_round(self_ptr self, const round_decision& d) {
     }
     return;
   }
-  st.optimizer->step_scaled(st.weights, sum, 1.0 / weighted_samples);
+  switch (d.combine) {
+    case combine_rule::sample_weighted_mean:  // g = Σ a_k g_k / Σ a_k n_k, then the optimizer
+      st.optimizer->step_scaled(st.weights, sum, 1.0 / weighted_samples);
+      break;
+    case combine_rule::model_average:  // x = Σ a_k w_k / Σ a_k
+      assign_scaled(st.weights, sum, 1.0 / weight_total);
+      break;
+    case combine_rule::delta_sum:  // x = x + Σ a_k Δ_k
+      add_scaled(st.weights, sum, 1.0);
+      break;
+  }
   st.retired_snapshot = std::move(st.snapshot);
   st.snapshot = at::Tensor();
   st.version += 1;

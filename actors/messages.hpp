@@ -25,12 +25,17 @@ struct job_msg {
   bool stop = false;              ///< no more work: wait for the stop request
   bool restart = false;           ///< discard the job in progress (reported as samples_discarded)
   double sent_at_s = 0.0;         ///< for release-latency accounting
+  /// > 0: take this many local SGD steps of `batch` samples at `local_lr`, then upload the model
+  /// (local_steps mode); 0: push the gradient sum of one batch.
+  std::uint64_t local_steps = 0;
+  double local_lr = 0.0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
   return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
-           x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s);
+           x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s, x.local_steps,
+           x.local_lr);
 }
 
 /// Worker → aggregator: one finished job.

@@ -38,6 +38,7 @@ round_policy_options policy_options(const run_config& cfg) {
   o.asgd.max_staleness = static_cast<std::uint64_t>(cfg.policy.asgd.max_staleness);
   o.ssp.staleness = static_cast<std::uint64_t>(cfg.policy.ssp.staleness);
   o.backup.k = static_cast<std::uint64_t>(cfg.policy.backup.k);
+  o.local_sgd.local_steps = static_cast<std::uint64_t>(cfg.policy.local_sgd.local_steps);
   return o;
 }
 

@@ -33,6 +33,12 @@ struct worker_state {
   double job_loss_sum = 0.0;
   double share_begin = 0.0;
   double share_end = 0.0;
+  // Local-steps mode (local_steps_total > 0): SGD steps on the replica between uploads.
+  std::int64_t job_batch = 0;               ///< samples per local step
+  std::uint64_t local_steps_total = 0;
+  std::uint64_t local_steps_done = 0;
+  double local_lr = 0.0;
+  std::uint64_t samples_at_step_start = 0;  ///< job_samples when the current step began
 
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
@@ -65,7 +71,10 @@ void push(self_ptr self) {
   c.samples = st.job_samples;
   c.compute_s = st.job_compute_s;
   c.loss_sum = st.job_loss_sum;
-  c.payload.value = flatten_gradients(*st.model);
+  c.local_steps = st.local_steps_done;
+  // Gradient mode pushes the gradient sum; local-steps mode uploads the model itself.
+  c.payload.value =
+    st.local_steps_total > 0 ? flatten_parameters(*st.model) : flatten_gradients(*st.model);
   c.sent_at_s = st.p.clock->now_s();
   zero_gradients(*st.model);
   self->send(st.p.batch_controller, throughput_msg{st.p.id, st.job_samples, st.job_compute_s});
@@ -88,6 +97,18 @@ void push(self_ptr self) {
 /// Computes one micro-batch, then schedules the next step after the emulated slowness.
 void step(self_ptr self) {
   auto& st = self->state;
+  if (st.remaining <= 0 && st.local_steps_total > 0) {
+    // Local-steps mode: one local SGD step on the batch just computed, then the next batch,
+    // until the job's steps are done. The step uses the mean over the step's own samples.
+    auto step_samples = st.job_samples - st.samples_at_step_start;
+    if (step_samples > 0)
+      apply_local_sgd_step(*st.model, st.local_lr / static_cast<double>(step_samples));
+    zero_gradients(*st.model);
+    st.local_steps_done += 1;
+    st.samples_at_step_start = st.job_samples;
+    if (st.local_steps_done < st.local_steps_total)
+      st.remaining = st.job_batch;
+  }
   if (st.remaining <= 0) {
     push(self);
     return;
@@ -163,6 +184,11 @@ void on_job(self_ptr self, job_msg& j) {
   }
   st.version = j.version;
   st.remaining = j.batch;
+  st.job_batch = j.batch;
+  st.local_steps_total = j.local_steps;
+  st.local_steps_done = 0;
+  st.local_lr = j.local_lr;
+  st.samples_at_step_start = 0;
   st.active = true;
   st.stats.jobs += 1;
   ++st.job_seq;

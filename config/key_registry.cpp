@@ -217,6 +217,11 @@ std::vector<key_spec> build_registry() {
                       "a round closes with the first K contributions on the current version; the "
                       "other workers restart (0 = live workers - 1; clamped to [1, live])")
                   .at_least(0));
+  // [policy.local_sgd]
+  b.push_back(run_key(HETSGD_KEY(policy.local_sgd.local_steps), "steps",
+                      "local SGD steps of train.batch samples, at train.lr, before each worker "
+                      "uploads its model for averaging")
+                  .at_least(1));
   // [output]
   b.push_back(run_key(HETSGD_KEY(output.dir), "",
                       "run directory (\"\" = `runs/<name>-<timestamp>`)"));

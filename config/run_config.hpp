@@ -65,6 +65,11 @@ struct backup_settings {
   std::int64_t k = 0;  ///< contributions per round (0 = live workers − 1; clamped to [1, live])
 };
 
+/// [policy.local_sgd]
+struct local_sgd_settings {
+  std::int64_t local_steps = 4;  ///< H: local SGD steps (of train.batch samples) per upload
+};
+
 struct policy_section {
   std::string name = "ssgd";  ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
   std::string batch = "fixed";  ///< batch policy: "fixed"
@@ -72,6 +77,7 @@ struct policy_section {
   asgd_settings asgd;
   ssp_settings ssp;
   backup_settings backup;
+  local_sgd_settings local_sgd;
 };
 
 struct output_section {

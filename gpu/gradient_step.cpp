@@ -31,4 +31,11 @@ micro_batch_result accumulate_gradients(classifier& model, const image_dataset& 
   return result;
 }
 
+void apply_local_sgd_step(torch::nn::Module& model, double scale) {
+  torch::NoGradGuard no_grad;
+  for (auto& p : model.parameters())
+    if (p.grad().defined())
+      p.add_(p.grad(), -scale);
+}
+
 } // namespace hetsgd

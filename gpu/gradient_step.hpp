@@ -9,6 +9,12 @@
 
 #include <cstdint>
 
+namespace torch {
+namespace nn {
+class Module;
+}  // namespace nn
+}  // namespace torch
+
 namespace hetsgd {
 
 class classifier;
@@ -30,5 +36,11 @@ struct micro_batch_result {
 /// empty one does nothing. Throws std::invalid_argument on a non-1-D or non-integer index tensor.
 micro_batch_result accumulate_gradients(classifier& model, const image_dataset& data,
                                         const at::Tensor& indices);
+
+/// One plain SGD step on the model's own parameters from its accumulated gradient sums:
+/// p ← p − scale · p.grad, for every parameter with a gradient (scale = lr / samples, so the step
+/// uses the mean gradient). Used by workers in local-steps mode (local SGD); gradients are left
+/// as they are (call zero_gradients next).
+void apply_local_sgd_step(torch::nn::Module& model, double scale);
 
 } // namespace hetsgd

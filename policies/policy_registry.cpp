@@ -3,7 +3,7 @@
 namespace hetsgd {
 
 std::vector<std::string> implemented_round_policies() {
-  return {"ssgd", "asgd", "ssp", "backup"};
+  return {"ssgd", "asgd", "ssp", "backup", "local_sgd"};
 }
 
 std::unique_ptr<round_policy> make_round_policy(const std::string& name,
@@ -16,6 +16,8 @@ std::unique_ptr<round_policy> make_round_policy(const std::string& name,
     return std::make_unique<ssp_policy>(opts.ssp);
   if (name == "backup")
     return std::make_unique<backup_policy>(opts.backup);
+  if (name == "local_sgd")
+    return std::make_unique<local_sgd_policy>(opts.local_sgd);
   return nullptr;
 }
 

@@ -9,6 +9,7 @@
 #include "policies/asgd_policy.hpp"
 #include "policies/backup_policy.hpp"
 #include "policies/batch_policy.hpp"
+#include "policies/local_sgd_policy.hpp"
 #include "policies/ssgd_policy.hpp"
 #include "policies/ssp_policy.hpp"
 
@@ -19,6 +20,7 @@ struct round_policy_options {
   asgd_options asgd;
   ssp_options ssp;
   backup_options backup;
+  local_sgd_options local_sgd;
 };
 
 /// Names of the round policies implemented in this build.

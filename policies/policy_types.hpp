@@ -41,6 +41,7 @@ struct policy_traits {
   payload_kind payload = payload_kind::gradient_sum;
   transfer_kind transfer = transfer_kind::all_reduce;
   worker_mode mode = worker_mode::push_and_wait;
+  std::uint64_t local_steps = 0;  ///< local optimizer steps per job in local_steps mode
 };
 
 /// Metadata of one contribution that reached the aggregator. The tensor stays with the actor.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policies/asgd_policy.hpp"
+#include "policies/local_sgd_policy.hpp"
 #include "policies/backup_policy.hpp"
 #include "policies/ssgd_policy.hpp"
 
@@ -160,6 +161,27 @@ CATCH_TEST_CASE("ssgd: a round closes only when both pushed, with w - lr * sum(g
   CATCH_CHECK(rounds[0]["t"] == 1.5);
   CATCH_CHECK(h.w->workers[0].errors.empty());
   CATCH_CHECK(h.w->workers[1].errors.empty());
+}
+
+CATCH_TEST_CASE("local_sgd: uploaded models are averaged by samples and jobs carry H steps",
+                "[aggregator][local_sgd]") {
+  harness h;
+  start_two(h, std::make_shared<local_sgd_policy>(local_sgd_options{3, 0.0}), "local_sgd");
+  for (worker_id i = 0; i < 2; ++i) {
+    CATCH_CHECK(h.jobs(i)[0].job.local_steps == 3);
+    CATCH_CHECK(h.jobs(i)[0].job.local_lr == 0.5);  // train.lr of the harness
+  }
+  // Models, not gradients: 2 samples of [1, 1, 1] and 6 of [5, 9, -3] average to
+  // 0.25 * [1, 1, 1] + 0.75 * [5, 9, -3] = [4, 7, -2]; the optimizer is not involved.
+  h.push(0, 0, 2, at::tensor({1.0f, 1.0f, 1.0f}));
+  h.push(1, 0, 6, at::tensor({5.0f, 9.0f, -3.0f}));
+  h.settle();
+  CATCH_REQUIRE(h.jobs(0).size() == 2);
+  CATCH_CHECK(h.jobs(0)[1].job.version == 1);
+  CATCH_CHECK(values(h.jobs(0)[1].job.weights.value) == std::vector<float>{4.0f, 7.0f, -2.0f});
+  auto rounds = h.w->events_of_type("round");
+  CATCH_REQUIRE(rounds.size() == 1);
+  CATCH_CHECK(rounds[0]["weights"] == json::array({0.25, 0.75}));
 }
 
 // ---------------------------------------------------------------------------------------------

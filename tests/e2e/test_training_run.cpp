@@ -296,3 +296,24 @@ CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "
   CATCH_CHECK(res.exit_code == 2);
   CATCH_CHECK(res.message.rfind("policy.name:", 0) == 0);
 }
+
+CATCH_TEST_CASE("local_sgd learns by averaging models after H local steps", "[e2e]") {
+  auto fr = run("local_sgd", {"policy.name=local_sgd", "policy.local_sgd.local_steps=4"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  std::size_t rounds = 0;
+  for (auto& e : fr.events)
+    if (e["type"] == "round") {
+      ++rounds;
+      CATCH_CHECK(e["participants"].size() == 4);
+      double total = 0.0;
+      for (auto& w : e["weights"])
+        total += w.get<double>();
+      CATCH_CHECK(total == Approx(1.0).epsilon(1e-9));
+      // Every upload carries H = 4 local steps of 64 samples.
+      for (auto& n : e["worker_samples"])
+        CATCH_CHECK(n.get<int>() == 4 * 64);
+    }
+  CATCH_CHECK(rounds > 0);
+}
