@@ -330,6 +330,9 @@ void carry_out(self_ptr self, const round_decision& d) {
   check_stop(self);
   if (st.stopping)
     return;
+  for (auto w : d.request_upload)
+    if (w < st.slots.size() && st.slots[w].live && st.slots[w].handle)
+      self->send(st.slots[w].handle, upload_atom::value, st.version);
   for (auto w : d.restart)
     release(self, w, true);
   for (auto w : d.release)

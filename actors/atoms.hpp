@@ -19,6 +19,7 @@ using report_atom = caf::atom_constant<caf::atom("hs_report")>;   ///< throughpu
 using event_atom = caf::atom_constant<caf::atom("hs_event")>;     ///< recorder: event line
 using metric_atom = caf::atom_constant<caf::atom("hs_metric")>;   ///< recorder: metrics row
 using summary_atom = caf::atom_constant<caf::atom("hs_summary")>; ///< recorder: summary
+using upload_atom = caf::atom_constant<caf::atom("hs_upload")>;   ///< aggregator → worker
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

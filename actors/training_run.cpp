@@ -39,6 +39,10 @@ round_policy_options policy_options(const run_config& cfg) {
   o.ssp.staleness = static_cast<std::uint64_t>(cfg.policy.ssp.staleness);
   o.backup.k = static_cast<std::uint64_t>(cfg.policy.backup.k);
   o.local_sgd.local_steps = static_cast<std::uint64_t>(cfg.policy.local_sgd.local_steps);
+  o.wp_sgd.period_s = cfg.policy.wp_sgd.period_s;
+  o.wp_sgd.weighting = parse_wp_weighting(cfg.policy.wp_sgd.weighting);
+  o.wp_sgd.lr = cfg.train.lr;
+  o.wp_sgd.l2 = cfg.train.weight_decay;
   return o;
 }
 
@@ -70,6 +74,10 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (cfg.cluster.transport != "local")
     return "cluster.transport: \"" + cfg.cluster.transport +
            "\" is not implemented in this build (use \"local\")";
+  if (cfg.policy.name == "wp_sgd" && cfg.policy.wp_sgd.weighting == "contraction" &&
+      !(cfg.train.weight_decay > 0.0 && cfg.train.lr * cfg.train.weight_decay < 1.0))
+    return "policy.wp_sgd.weighting: \"contraction\" needs 0 < train.lr * train.weight_decay < 1 "
+           "(got train.weight_decay = " + std::to_string(cfg.train.weight_decay) + ")";
   if (!cfg.faults.empty())
     return "faults: fault injection is not implemented in this build (" + cfg.faults.front().source +
            ")";
@@ -120,6 +128,16 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     return res;
   }
 
+  // Built before any actor exists, so a bad setting returns without actors to shut down.
+  std::shared_ptr<round_policy> policy;
+  try {
+    policy = make_round_policy(cfg.policy.name, policy_options(cfg));
+  } catch (const std::exception& e) {
+    res.exit_code = 2;
+    res.message = "policy." + cfg.policy.name + ": " + e.what();
+    return res;
+  }
+
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
   // Work sharing: idle scheduler threads block on a condition variable, so a push from a worker
@@ -142,7 +160,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   auto controller = spawn_batch_controller(sys, bp);
 
   aggregator_params ap;
-  ap.policy = make_round_policy(cfg.policy.name, policy_options(cfg));
+  ap.policy = std::move(policy);
   ap.initial_weights = initial;
   ap.clock = clock;
   ap.workers = static_cast<int>(cfg.cluster.workers);

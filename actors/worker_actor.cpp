@@ -39,6 +39,7 @@ struct worker_state {
   std::uint64_t local_steps_done = 0;
   double local_lr = 0.0;
   std::uint64_t samples_at_step_start = 0;  ///< job_samples when the current step began
+  bool upload_requested = false;            ///< the aggregator asked for the model
 
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
@@ -106,7 +107,12 @@ void step(self_ptr self) {
     zero_gradients(*st.model);
     st.local_steps_done += 1;
     st.samples_at_step_start = st.job_samples;
-    if (st.local_steps_done < st.local_steps_total)
+    // Keep stepping until the job's steps are done, or, when the policy decides the upload
+    // time, until it asked (the step in progress is finished first).
+    const bool more = st.local_steps_total == until_upload_requested
+                        ? !st.upload_requested
+                        : st.local_steps_done < st.local_steps_total;
+    if (more)
       st.remaining = st.job_batch;
   }
   if (st.remaining <= 0) {
@@ -189,6 +195,7 @@ void on_job(self_ptr self, job_msg& j) {
   st.local_steps_done = 0;
   st.local_lr = j.local_lr;
   st.samples_at_step_start = 0;
+  st.upload_requested = false;
   st.active = true;
   st.stats.jobs += 1;
   ++st.job_seq;
@@ -242,6 +249,12 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       } catch (const std::exception& e) {
         fail(self, e.what());
       }
+    },
+    [=](upload_atom, version_t version) {
+      // Only a job on that version running until asked can answer; anything else is stale.
+      auto& s = self->state;
+      if (s.active && s.version == version && s.local_steps_total == until_upload_requested)
+        s.upload_requested = true;
     },
     [=](stop_atom) {
       auto& s = self->state;

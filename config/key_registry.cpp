@@ -222,6 +222,14 @@ std::vector<key_spec> build_registry() {
                       "local SGD steps of train.batch samples, at train.lr, before each worker "
                       "uploads its model for averaging")
                   .at_least(1));
+  // [policy.wp_sgd]
+  b.push_back(run_key(HETSGD_KEY(policy.wp_sgd.period_s), "s",
+                      "seconds between model averages; workers take local SGD steps meanwhile")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(policy.wp_sgd.weighting), "",
+                      "model weights from each worker's work: samples (a_i ∝ samples), "
+                      "contraction (a_i ∝ 1 − (1 − lr·weight_decay)^steps) or uniform")
+                  .one_of({"samples", "contraction", "uniform"}));
   // [output]
   b.push_back(run_key(HETSGD_KEY(output.dir), "",
                       "run directory (\"\" = `runs/<name>-<timestamp>`)"));

@@ -70,6 +70,12 @@ struct local_sgd_settings {
   std::int64_t local_steps = 4;  ///< H: local SGD steps (of train.batch samples) per upload
 };
 
+/// [policy.wp_sgd]
+struct wp_sgd_settings {
+  double period_s = 1.0;            ///< seconds between model averages
+  std::string weighting = "samples";  ///< samples | contraction | uniform
+};
+
 struct policy_section {
   std::string name = "ssgd";  ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
   std::string batch = "fixed";  ///< batch policy: "fixed"
@@ -78,6 +84,7 @@ struct policy_section {
   ssp_settings ssp;
   backup_settings backup;
   local_sgd_settings local_sgd;
+  wp_sgd_settings wp_sgd;
 };
 
 struct output_section {

@@ -3,7 +3,7 @@
 namespace hetsgd {
 
 std::vector<std::string> implemented_round_policies() {
-  return {"ssgd", "asgd", "ssp", "backup", "local_sgd"};
+  return {"ssgd", "asgd", "ssp", "backup", "local_sgd", "wp_sgd"};
 }
 
 std::unique_ptr<round_policy> make_round_policy(const std::string& name,
@@ -18,6 +18,8 @@ std::unique_ptr<round_policy> make_round_policy(const std::string& name,
     return std::make_unique<backup_policy>(opts.backup);
   if (name == "local_sgd")
     return std::make_unique<local_sgd_policy>(opts.local_sgd);
+  if (name == "wp_sgd")
+    return std::make_unique<wp_sgd_policy>(opts.wp_sgd);
   return nullptr;
 }
 

@@ -10,6 +10,7 @@
 #include "policies/backup_policy.hpp"
 #include "policies/batch_policy.hpp"
 #include "policies/local_sgd_policy.hpp"
+#include "policies/wp_sgd_policy.hpp"
 #include "policies/ssgd_policy.hpp"
 #include "policies/ssp_policy.hpp"
 
@@ -21,6 +22,7 @@ struct round_policy_options {
   ssp_options ssp;
   backup_options backup;
   local_sgd_options local_sgd;
+  wp_sgd_options wp_sgd;
 };
 
 /// Names of the round policies implemented in this build.

@@ -44,6 +44,10 @@ struct policy_traits {
   std::uint64_t local_steps = 0;  ///< local optimizer steps per job in local_steps mode
 };
 
+/// policy_traits::local_steps of a policy whose workers take local steps until the aggregator
+/// asks them to upload (round_decision::request_upload).
+constexpr std::uint64_t until_upload_requested = ~std::uint64_t{0};
+
 /// Metadata of one contribution that reached the aggregator. The tensor stays with the actor.
 struct contribution_meta {
   contribution_id id = 0;

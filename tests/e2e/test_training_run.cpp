@@ -317,3 +317,32 @@ CATCH_TEST_CASE("local_sgd learns by averaging models after H local steps", "[e2
     }
   CATCH_CHECK(rounds > 0);
 }
+
+CATCH_TEST_CASE("wp_sgd learns and weighs models by the work each worker did", "[e2e]") {
+  auto fr = run("wp_sgd", {"policy.name=wp_sgd", "policy.wp_sgd.period_s=0.5"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  std::size_t rounds = 0;
+  for (auto& e : fr.events)
+    if (e["type"] == "round") {
+      ++rounds;
+      auto& weights = e["weights"];
+      auto& samples = e["worker_samples"];
+      CATCH_REQUIRE(weights.size() == samples.size());
+      double total = 0.0;
+      for (std::size_t i = 0; i < weights.size(); ++i) {
+        total += weights[i].get<double>();
+        // Monotone in work done: more samples never means a smaller weight.
+        for (std::size_t k = 0; k < weights.size(); ++k)
+          if (samples[i].get<double>() > samples[k].get<double>())
+            CATCH_CHECK(weights[i].get<double>() >= weights[k].get<double>());
+      }
+      CATCH_CHECK(total == Approx(1.0).epsilon(1e-9));
+    }
+  CATCH_CHECK(rounds > 0);
+  // Speed 1 against speed 0.25 over the same periods: the fast worker did clearly more work.
+  auto& pw = fr.summary["per_worker"];
+  CATCH_CHECK(pw[0]["samples_applied"].get<double>() >
+              1.5 * pw[3]["samples_applied"].get<double>());
+}

@@ -247,8 +247,11 @@ class fake_aggregator {
       r.combine = d.combine;
       r.at_s = now_;
       for (auto& a : d.apply) {
-        if (!(std::isfinite(a.weight) && a.weight > 0.0))
-          violation(std::string(where) + ": non-positive or non-finite weight for id " +
+        // A model average may give a worker that did no work weight 0 (WP-SGD: a_i >= 0);
+        // every other rule needs a positive weight.
+        const bool zero_ok = d.combine == combine_rule::model_average;
+        if (!(std::isfinite(a.weight) && (a.weight > 0.0 || (zero_ok && a.weight == 0.0))))
+          violation(std::string(where) + ": negative, zero or non-finite weight for id " +
                     std::to_string(a.id));
         if (!resolve(a.id, where, "apply"))
           continue;
