@@ -65,15 +65,7 @@ round_decision backup_policy::try_close(const policy_context& ctx, close_reason 
 }
 
 round_decision backup_policy::on_membership_change(const policy_context& ctx) {
-  std::vector<dropped_contribution> gone;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (!ctx.members->contains(it->first)) {
-      gone.push_back({it->second.id, drop_reason::crashed});
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  auto gone = drop_departed(pending_, *ctx.members);
   auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   auto d = try_close(ctx, close_reason::membership);

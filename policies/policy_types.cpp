@@ -16,6 +16,20 @@ std::vector<worker_id> membership_view::joined_since(const std::vector<worker_id
   return joined;
 }
 
+std::vector<dropped_contribution> drop_departed(std::map<worker_id, contribution_meta>& pending,
+                                                const membership_view& members) {
+  std::vector<dropped_contribution> gone;
+  for (auto it = pending.begin(); it != pending.end();) {
+    if (!members.contains(it->first)) {
+      gone.push_back({it->second.id, drop_reason::crashed});
+      it = pending.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  return gone;
+}
+
 const char* to_string(close_reason r) {
   switch (r) {
     case close_reason::all_arrived: return "all_arrived";

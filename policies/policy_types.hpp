@@ -3,6 +3,7 @@
 /// counts, versions and clock times in seconds. No tensors, no actors.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -129,6 +130,11 @@ struct round_decision {
 
   bool has_timer() const { return wake_at_s >= 0.0; }
 };
+
+/// Removes the pending contributions of workers that are no longer members and returns them as
+/// drops (reason `crashed`): what every synchronous policy does on a departure.
+std::vector<dropped_contribution> drop_departed(std::map<worker_id, contribution_meta>& pending,
+                                                const membership_view& members);
 
 const char* to_string(close_reason r);
 const char* to_string(drop_reason r);

@@ -92,14 +92,7 @@ round_decision ssgd_policy::on_timer(const policy_context& ctx) {
 round_decision ssgd_policy::on_membership_change(const policy_context& ctx) {
   // A departed worker no longer holds the round back; its pending work is dropped as crashed.
   round_decision d;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (!ctx.members->contains(it->first)) {
-      d.drop.push_back({it->second.id, drop_reason::crashed});
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  d.drop = drop_departed(pending_, *ctx.members);
   auto closed = try_close(ctx, close_reason::membership, false);
   closed.drop.insert(closed.drop.begin(), d.drop.begin(), d.drop.end());
   // A worker that joined (or rejoined) has no job yet, and the round now waits for it: release

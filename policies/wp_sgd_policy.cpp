@@ -84,14 +84,7 @@ round_decision wp_sgd_policy::try_close(const policy_context& ctx, close_reason 
 
 round_decision wp_sgd_policy::on_membership_change(const policy_context& ctx) {
   round_decision d;
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    if (!ctx.members->contains(it->first)) {
-      d.drop.push_back({it->second.id, drop_reason::crashed});
-      it = pending_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  d.drop = drop_departed(pending_, *ctx.members);
   auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   auto closed = try_close(ctx, close_reason::membership);
