@@ -181,6 +181,18 @@ void release(self_ptr self, worker_id w, bool restart) {
   }
 }
 
+/// Counts a contribution's samples as dropped for `reason` and logs it: every drop goes here.
+void count_dropped(self_ptr self, const contribution_meta& m, drop_reason reason) {
+  auto& st = self->state;
+  st.acct.workers[m.worker].dropped[static_cast<std::size_t>(reason)] += m.samples;
+  record(self, {{"type", "dropped"},
+                {"worker", m.worker},
+                {"reason", to_string(reason)},
+                {"samples", m.samples},
+                {"version", m.version},
+                {"current_version", st.version}});
+}
+
 void drop(self_ptr self, contribution_id id, drop_reason reason) {
   auto& st = self->state;
   auto it = st.pending.find(id);
@@ -190,14 +202,7 @@ void drop(self_ptr self, contribution_id id, drop_reason reason) {
               << " (" << __FILE__ << ":" << __LINE__ << ")\n";
     std::abort();
   }
-  auto& m = it->second.meta;
-  st.acct.workers[m.worker].dropped[static_cast<std::size_t>(reason)] += m.samples;
-  record(self, {{"type", "dropped"},
-                {"worker", m.worker},
-                {"reason", to_string(reason)},
-                {"samples", m.samples},
-                {"version", m.version},
-                {"current_version", st.version}});
+  count_dropped(self, it->second.meta, reason);
   st.pending.erase(it);
 }
 
@@ -265,15 +270,8 @@ void apply_round(self_ptr self, const round_decision& d) {
   // Each payload was checked on arrival; a sum of several could still overflow.
   if (sum_owned && !all_finite(sum)) {
     // A non-finite update never reaches the global model: the whole round is dropped.
-    for (auto& e : used) {
-      st.acct.workers[e.meta.worker].dropped[static_cast<std::size_t>(drop_reason::non_finite)] +=
-        e.meta.samples;
-      record(self, {{"type", "dropped"},
-                    {"worker", e.meta.worker},
-                    {"reason", "non_finite"},
-                    {"samples", e.meta.samples},
-                    {"version", e.meta.version}});
-    }
+    for (auto& e : used)
+      count_dropped(self, e.meta, drop_reason::non_finite);
     return;
   }
   switch (d.combine) {

@@ -43,28 +43,33 @@ double run_account::utilization() const {
   return capacity > 0.0 ? static_cast<double>(samples_applied) / capacity : 0.0;
 }
 
-double run_account::control_overhead(bool exclude_cpu_wait) const {
-  if (rounds == 0 || elapsed_s <= 0.0)
-    return 0.0;
-  double push_latency = 0.0;
-  double release_latency = 0.0;
+run_account::latency_means run_account::latencies() const {
+  latency_means m;
   std::uint64_t contributions = 0;
   std::uint64_t jobs = 0;
   for (auto& w : workers) {
-    push_latency += w.push_latency_s;
-    release_latency += w.release_latency_s;
-    if (exclude_cpu_wait) {
-      push_latency -= std::min(w.push_cpu_wait_s, w.push_latency_s);
-      release_latency -= std::min(w.release_cpu_wait_s, w.release_latency_s);
-    }
+    m.push_s += w.push_latency_s;
+    m.push_cpu_wait_s += std::min(w.push_cpu_wait_s, w.push_latency_s);
+    m.release_s += w.release_latency_s;
+    m.release_cpu_wait_s += std::min(w.release_cpu_wait_s, w.release_latency_s);
     contributions += w.contributions;
     jobs += w.jobs;
   }
-  double per_round = aggregator_busy_s / static_cast<double>(rounds);
-  if (contributions > 0)
-    per_round += push_latency / static_cast<double>(contributions);
-  if (jobs > 0)
-    per_round += release_latency / static_cast<double>(jobs);
+  auto mean = [](double sum, std::uint64_t n) { return n ? sum / static_cast<double>(n) : 0.0; };
+  m.push_s = mean(m.push_s, contributions);
+  m.push_cpu_wait_s = mean(m.push_cpu_wait_s, contributions);
+  m.release_s = mean(m.release_s, jobs);
+  m.release_cpu_wait_s = mean(m.release_cpu_wait_s, jobs);
+  return m;
+}
+
+double run_account::control_overhead(bool exclude_cpu_wait) const {
+  if (rounds == 0 || elapsed_s <= 0.0)
+    return 0.0;
+  auto m = latencies();
+  double per_round = aggregator_busy_s / static_cast<double>(rounds) + m.push_s + m.release_s;
+  if (exclude_cpu_wait)
+    per_round -= m.push_cpu_wait_s + m.release_cpu_wait_s;
   return per_round / (elapsed_s / static_cast<double>(rounds));
 }
 
@@ -90,30 +95,18 @@ std::string run_account::summary_json() const {
   j["solo_samples_per_s"] = solo_samples_per_s;
   j["bytes_moved"] = bytes_moved;
   j["evaluations"] = evaluations;
-  {
-    double push = 0.0, release = 0.0, cpu_wait = 0.0, push_wait = 0.0;
-    std::uint64_t contributions = 0, jobs = 0;
-    for (auto& w : workers) {
-      push += w.push_latency_s;
-      push_wait += std::min(w.push_cpu_wait_s, w.push_latency_s);
-      release += w.release_latency_s;
-      cpu_wait += std::min(w.release_cpu_wait_s, w.release_latency_s);
-      contributions += w.contributions;
-      jobs += w.jobs;
-    }
-    j["control"] = {
-      {"aggregator_busy_s", aggregator_busy_s},
-      {"aggregator_wall_s", aggregator_wall_s},
-      {"aggregator_busy_per_round_s", rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
-      {"push_latency_mean_s", contributions ? push / static_cast<double>(contributions) : 0.0},
-      {"push_cpu_wait_mean_s",
-       contributions ? push_wait / static_cast<double>(contributions) : 0.0},
-      {"release_latency_mean_s", jobs ? release / static_cast<double>(jobs) : 0.0},
-      {"release_cpu_wait_mean_s", jobs ? cpu_wait / static_cast<double>(jobs) : 0.0},
-      {"round_s", rounds ? elapsed_s / static_cast<double>(rounds) : 0.0},
-      {"overhead_fraction", control_overhead(true)},
-      {"overhead_fraction_with_cpu_wait", control_overhead(false)}};
-  }
+  auto lat = latencies();
+  j["control"] = {
+    {"aggregator_busy_s", aggregator_busy_s},
+    {"aggregator_wall_s", aggregator_wall_s},
+    {"aggregator_busy_per_round_s", rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
+    {"push_latency_mean_s", lat.push_s},
+    {"push_cpu_wait_mean_s", lat.push_cpu_wait_s},
+    {"release_latency_mean_s", lat.release_s},
+    {"release_cpu_wait_mean_s", lat.release_cpu_wait_s},
+    {"round_s", rounds ? elapsed_s / static_cast<double>(rounds) : 0.0},
+    {"overhead_fraction", control_overhead(true)},
+    {"overhead_fraction_with_cpu_wait", control_overhead(false)}};
   j["exit_code"] = exit_code;
   j["end_reason"] = end_reason;
   j["errors"] = errors;

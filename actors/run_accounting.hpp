@@ -71,6 +71,14 @@ struct run_account {
   std::uint64_t samples_in_flight_at_end() const;
   /// useful samples / (Σ solo_i × elapsed), solo_i = measured solo throughput × speed_i.
   double utilization() const;
+  /// Mean push and release latencies over the run, seconds, each with its core-wait part.
+  struct latency_means {
+    double push_s = 0.0;
+    double push_cpu_wait_s = 0.0;
+    double release_s = 0.0;
+    double release_cpu_wait_s = 0.0;
+  };
+  latency_means latencies() const;
   /// Mean per round: (aggregator handling CPU + push latency + release latency) / round time.
   /// With `exclude_cpu_wait`, the release latency leaves out the time a released worker spent
   /// runnable but waiting for a core (oversubscription, not the actor layer).

@@ -74,10 +74,12 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (cfg.cluster.transport != "local")
     return "cluster.transport: \"" + cfg.cluster.transport +
            "\" is not implemented in this build (use \"local\")";
-  if (cfg.policy.name == "wp_sgd" && cfg.policy.wp_sgd.weighting == "contraction" &&
-      !(cfg.train.weight_decay > 0.0 && cfg.train.lr * cfg.train.weight_decay < 1.0))
-    return "policy.wp_sgd.weighting: \"contraction\" needs 0 < train.lr * train.weight_decay < 1 "
-           "(got train.weight_decay = " + std::to_string(cfg.train.weight_decay) + ")";
+  try {
+    // The policy checks its own settings (e.g. wp_sgd's contraction needs 0 < lr·λ < 1).
+    make_round_policy(cfg.policy.name, policy_options(cfg));
+  } catch (const std::exception& e) {
+    return "policy." + cfg.policy.name + ": " + e.what();
+  }
   if (!cfg.faults.empty())
     return "faults: fault injection is not implemented in this build (" + cfg.faults.front().source +
            ")";
@@ -128,15 +130,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     return res;
   }
 
-  // Built before any actor exists, so a bad setting returns without actors to shut down.
-  std::shared_ptr<round_policy> policy;
-  try {
-    policy = make_round_policy(cfg.policy.name, policy_options(cfg));
-  } catch (const std::exception& e) {
-    res.exit_code = 2;
-    res.message = "policy." + cfg.policy.name + ": " + e.what();
-    return res;
-  }
+  // Its settings were checked by unsupported_in_this_build above.
+  std::shared_ptr<round_policy> policy = make_round_policy(cfg.policy.name, policy_options(cfg));
 
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);

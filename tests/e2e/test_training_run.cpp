@@ -92,6 +92,13 @@ finished_run run(const std::string& name, const std::vector<std::string>& sets,
   return fr;
 }
 
+double sum_of(const json& numbers) {
+  double total = 0.0;
+  for (auto& x : numbers)
+    total += x.get<double>();
+  return total;
+}
+
 void check_common_outputs(const finished_run& fr) {
   for (auto f : {"config.toml", "events.jsonl", "metrics.csv", "summary.json"})
     CATCH_CHECK(fs::exists(fs::path(fr.dir) / f));
@@ -307,10 +314,7 @@ CATCH_TEST_CASE("local_sgd learns by averaging models after H local steps", "[e2
     if (e["type"] == "round") {
       ++rounds;
       CATCH_CHECK(e["participants"].size() == 4);
-      double total = 0.0;
-      for (auto& w : e["weights"])
-        total += w.get<double>();
-      CATCH_CHECK(total == Approx(1.0).epsilon(1e-9));
+      CATCH_CHECK(sum_of(e["weights"]) == Approx(1.0).epsilon(1e-9));
       // Every upload carries H = 4 local steps of 64 samples.
       for (auto& n : e["worker_samples"])
         CATCH_CHECK(n.get<int>() == 4 * 64);
@@ -330,15 +334,12 @@ CATCH_TEST_CASE("wp_sgd learns and weighs models by the work each worker did", "
       auto& weights = e["weights"];
       auto& samples = e["worker_samples"];
       CATCH_REQUIRE(weights.size() == samples.size());
-      double total = 0.0;
-      for (std::size_t i = 0; i < weights.size(); ++i) {
-        total += weights[i].get<double>();
-        // Monotone in work done: more samples never means a smaller weight.
+      // Monotone in work done: more samples never means a smaller weight.
+      for (std::size_t i = 0; i < weights.size(); ++i)
         for (std::size_t k = 0; k < weights.size(); ++k)
           if (samples[i].get<double>() > samples[k].get<double>())
             CATCH_CHECK(weights[i].get<double>() >= weights[k].get<double>());
-      }
-      CATCH_CHECK(total == Approx(1.0).epsilon(1e-9));
+      CATCH_CHECK(sum_of(weights) == Approx(1.0).epsilon(1e-9));
     }
   CATCH_CHECK(rounds > 0);
   // Speed 1 against speed 0.25 over the same periods: the fast worker did clearly more work.
