@@ -8,6 +8,7 @@
 #include <chrono>
 #include <ctime>
 #include <cmath>
+#include <deque>
 #include <iostream>
 #include <map>
 
@@ -28,14 +29,16 @@ struct pending_entry {
   contribution_meta meta;
   at::Tensor payload;
   double loss_sum = 0.0;
+  version_t version_at_arrival = 0;  ///< the server's version when it arrived
 };
 
 struct worker_slot {
   caf::actor handle;
   bool joined = false;
   bool live = false;
-  caf::typed_response_promise<job_msg> waiting;  ///< held until the policy releases the worker
-  bool has_waiting = false;
+  /// Pushes not yet answered, oldest first; a release answers the oldest. Only a delayed_local
+  /// worker has two outstanding (its push of iteration t + 1 before round t closed).
+  std::deque<caf::typed_response_promise<job_msg>> waiting;
   std::int64_t batch = 0;
   double share_begin = 0.0;
   double share_end = 1.0;
@@ -69,6 +72,11 @@ struct aggregator_state {
   double last_accuracy = -1.0;
   int stats_outstanding = 0;
   bool plan_received = false;
+  std::int64_t plan_rounds_left = 0;   ///< rounds the batch plan in force is still for (0: open)
+  bool awaiting_plan = false;          ///< releases are held until the next batch plan is in
+  std::vector<worker_id> held_restarts;
+  std::vector<worker_id> held_releases;
+  std::uint64_t plan_token = 0;        ///< tags the deadline of the plan request
 
   static inline const char* name = "hetsgd.aggregator";
 };
@@ -78,6 +86,7 @@ namespace {
 using self_ptr = caf::stateful_actor<aggregator_state>*;
 
 void finish(self_ptr self, int exit_code, const std::string& reason);
+void request_plan(self_ptr self);
 
 /// CPU time of the calling thread, seconds.
 double thread_cpu_s() {
@@ -155,9 +164,16 @@ job_msg make_job(self_ptr self, worker_id w) {
   j.share_end = st.slots[w].share_end;
   j.membership_epoch = st.members.epoch;
   j.sent_at_s = now(self);
-  if (st.p.policy->traits().mode == worker_mode::local_steps) {
-    j.local_steps = st.p.policy->traits().local_steps;
+  const auto& traits = st.p.policy->traits();
+  j.mode = static_cast<std::uint8_t>(traits.mode);
+  if (traits.mode == worker_mode::local_steps) {
+    j.local_steps = traits.local_steps;
     j.local_lr = st.p.lr;
+    j.upload_delta = traits.payload == payload_kind::model_delta;
+  } else if (traits.mode == worker_mode::delayed_local) {
+    j.delayed = st.version >= traits.warmup_rounds;
+    const double lr_local = traits.local_lr < 0.0 ? st.p.lr : traits.local_lr;
+    j.local_lr = lr_local / static_cast<double>(std::max<std::size_t>(1, st.members.size()));
   }
   st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
   return j;
@@ -172,9 +188,10 @@ void release(self_ptr self, worker_id w, bool restart) {
   j.restart = restart;
   if (restart)
     record(self, {{"type", "restart"}, {"worker", w}, {"version", st.version}});
-  if (slot.has_waiting) {
-    slot.has_waiting = false;
-    slot.waiting.deliver(std::move(j));
+  if (!slot.waiting.empty()) {
+    auto rp = std::move(slot.waiting.front());
+    slot.waiting.pop_front();
+    rp.deliver(std::move(j));
   } else {
     // The worker is computing (restart) or was released without a pending push.
     self->send(slot.handle, std::move(j));
@@ -224,6 +241,7 @@ void apply_round(self_ptr self, const round_decision& d) {
   nlohmann::json weights = nlohmann::json::array();
   nlohmann::json staleness = nlohmann::json::array();
   nlohmann::json worker_samples = nlohmann::json::array();
+  nlohmann::json ahead = nlohmann::json::array();
   std::vector<pending_entry> used;
   used.reserve(d.apply.size());
   for (auto& wc : d.apply) {
@@ -262,6 +280,7 @@ void apply_round(self_ptr self, const round_decision& d) {
     worker_samples.push_back(e.meta.samples);
     weights.push_back(wc.weight);
     staleness.push_back(st.version - std::min(st.version, e.meta.version));
+    ahead.push_back(e.meta.version - std::min(e.meta.version, e.version_at_arrival));
   }
   const bool averaging = d.combine == combine_rule::model_average;
   if (used.empty() || (d.combine == combine_rule::sample_weighted_mean && weighted_samples <= 0.0) ||
@@ -295,18 +314,27 @@ void apply_round(self_ptr self, const round_decision& d) {
     st.acct.workers[e.meta.worker].samples_applied += e.meta.samples;
   st.last_round_at_s = now(self);
   double train_loss = samples > 0 ? loss_sum / static_cast<double>(samples) : std::nan("");
-  record(self, {{"type", "round"},
-                {"round", st.acct.rounds},
-                {"version", st.version},
-                {"reason", to_string(d.reason)},
-                {"participants", participants},
-                {"weights", weights},
-                {"staleness", staleness},
-                {"worker_samples", worker_samples},
-                {"samples", samples},
-                {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss)
-                                                        : nlohmann::json(nullptr)}});
+  nlohmann::json ev = {{"type", "round"},
+                       {"round", st.acct.rounds},
+                       {"version", st.version},
+                       {"reason", to_string(d.reason)},
+                       {"participants", participants},
+                       {"weights", weights},
+                       {"staleness", staleness},
+                       {"ahead", ahead},
+                       {"worker_samples", worker_samples},
+                       {"samples", samples},
+                       {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss)
+                                                               : nlohmann::json(nullptr)}};
+  if (!d.annotations.empty()) {
+    auto& notes = ev["policy"];
+    for (auto& [name, value] : d.annotations)
+      notes[name] = value;
+  }
+  record(self, std::move(ev));
   st.p.policy->on_round_applied(context(self), train_loss);
+  if (st.plan_rounds_left > 0 && --st.plan_rounds_left == 0)
+    request_plan(self);
 }
 
 void arm_timer(self_ptr self, double wake_at_s) {
@@ -328,13 +356,21 @@ void carry_out(self_ptr self, const round_decision& d) {
   check_stop(self);
   if (st.stopping)
     return;
+  if (st.awaiting_plan) {
+    // The batch plan in force has run out: nobody starts a job before the next one is in.
+    st.held_restarts.insert(st.held_restarts.end(), d.restart.begin(), d.restart.end());
+    st.held_releases.insert(st.held_releases.end(), d.release.begin(), d.release.end());
+  } else {
+    for (auto w : d.restart)
+      release(self, w, true);
+    for (auto w : d.release)
+      release(self, w, false);
+  }
+  // After the releases: a continuous worker adopts the weights released to it at this very
+  // hand-over.
   for (auto w : d.request_upload)
     if (w < st.slots.size() && st.slots[w].live && st.slots[w].handle)
       self->send(st.slots[w].handle, upload_atom::value, st.version);
-  for (auto w : d.restart)
-    release(self, w, true);
-  for (auto w : d.release)
-    release(self, w, false);
 }
 
 void start_run(self_ptr self) {
@@ -478,13 +514,13 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
   st.stats_outstanding = 1;  // released below, after all requests went out
   for (std::size_t w = 0; w < st.slots.size(); ++w) {
     auto& slot = st.slots[w];
-    if (slot.has_waiting) {
+    for (auto& rp : slot.waiting) {
       job_msg j;
       j.stop = true;
       j.sent_at_s = now(self);
-      slot.has_waiting = false;
-      slot.waiting.deliver(std::move(j));
+      rp.deliver(std::move(j));
     }
+    slot.waiting.clear();
     if (!slot.live || !slot.handle)
       continue;
     ++st.stats_outstanding;
@@ -519,6 +555,7 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
 /// Batch sizes and contiguous data slices per worker; used from the next job on.
 void apply_plan(self_ptr self, const batch_plan_msg& plan) {
   auto& st = self->state;
+  st.plan_rounds_left = plan.rounds;
   double begin = 0.0;
   for (std::size_t w = 0; w < st.slots.size() && w < plan.batches.size(); ++w) {
     st.slots[w].batch = plan.batches[w];
@@ -526,7 +563,40 @@ void apply_plan(self_ptr self, const batch_plan_msg& plan) {
     begin += plan.shares[w];
     st.slots[w].share_end = w + 1 == st.slots.size() ? 1.0 : begin;
   }
-  record(self, {{"type", "batch_plan"}, {"batches", plan.batches}, {"shares", plan.shares}});
+  record(self, {{"type", "batch_plan"},
+                {"batches", plan.batches},
+                {"shares", plan.shares},
+                {"rounds", plan.rounds},
+                {"version", st.version}});
+}
+
+/// The batch plan in force ran out (DBS: an epoch ended): hold every release until the
+/// controller answers with the next plan, so that no job starts on the old batch sizes.
+void request_plan(self_ptr self) {
+  auto& st = self->state;
+  st.awaiting_plan = true;
+  self->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), plan_atom::value)
+    .then(
+      [=](batch_plan_msg& plan) {
+        auto& s = self->state;
+        busy_timer bt(s);
+        s.awaiting_plan = false;
+        if (s.stopping)
+          return;
+        apply_plan(self, plan);
+        auto restarts = std::move(s.held_restarts);
+        auto releases = std::move(s.held_releases);
+        s.held_restarts.clear();
+        s.held_releases.clear();
+        for (auto w : restarts)
+          release(self, w, true);
+        for (auto w : releases)
+          release(self, w, false);
+      },
+      [=](caf::error& err) {
+        finish(self, 1, "batch controller did not send the next batch plan: " +
+                          self->system().render(err));
+      });
 }
 
 void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
@@ -535,7 +605,7 @@ void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
   if (!slot.live)
     return;
   slot.live = false;
-  slot.has_waiting = false;
+  slot.waiting.clear();
   st.acct.workers[w].left = true;
   auto& live = st.members.live;
   live.erase(std::remove(live.begin(), live.end(), w), live.end());
@@ -569,6 +639,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   st.acct.seed = st.p.seed;
   st.acct.target_accuracy = st.p.target_accuracy;
   st.acct.solo_samples_per_s = st.p.solo_samples_per_s;
+  st.acct.base_rate = st.p.base_rate;
   st.acct.workers.resize(st.slots.size());
   for (std::size_t w = 0; w < st.slots.size(); ++w) {
     st.acct.workers[w].id = static_cast<worker_id>(w);
@@ -634,9 +705,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
                     {"change", "joined"},
                     {"epoch", s.members.epoch},
                     {"live", live}});
-      slot.waiting = self->make_response_promise<job_msg>();
-      slot.has_waiting = true;
-      auto rp = slot.waiting;
+      auto rp = self->make_response_promise<job_msg>();
+      slot.waiting.push_back(rp);
       start_run(self);
       return rp;
     },
@@ -655,9 +725,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       a.push_cpu_wait_s += std::min(std::max(0.0, t - c.sent_at_s), bt.core_wait_s());
       slot.pushed_since_progress += c.samples;
       s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
-      slot.waiting = self->make_response_promise<job_msg>();
-      slot.has_waiting = true;
-      auto rp = slot.waiting;
+      auto rp = self->make_response_promise<job_msg>();
+      slot.waiting.push_back(rp);
       contribution_meta m;
       m.id = s.next_id++;
       m.worker = c.worker;
@@ -667,15 +736,17 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       m.compute_s = c.compute_s;
       m.arrived_at_s = t;
       m.membership_epoch = s.members.epoch;
-      s.pending.emplace(m.id, pending_entry{m, std::move(c.payload.value), c.loss_sum});
+      s.pending.emplace(m.id, pending_entry{m, std::move(c.payload.value), c.loss_sum, s.version});
       if (s.stopping) {
         // Arrived after the end: in flight, and the worker is told to stop.
         s.acct.workers[c.worker].samples_pending_at_end += c.samples;
         s.pending.erase(m.id);
-        job_msg j;
-        j.stop = true;
-        slot.has_waiting = false;
-        slot.waiting.deliver(std::move(j));
+        for (auto& waiting : slot.waiting) {
+          job_msg j;
+          j.stop = true;
+          waiting.deliver(std::move(j));
+        }
+        slot.waiting.clear();
         return rp;
       }
       if (!all_finite(s.pending[m.id].payload)) {

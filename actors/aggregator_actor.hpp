@@ -28,6 +28,7 @@ struct aggregator_params {
   int workers = 1;
   std::vector<double> speeds;           ///< relative speed per worker
   double solo_samples_per_s = 0.0;      ///< measured solo throughput at speed 1
+  double base_rate = 0.0;               ///< samples/s workers are paced to at speed 1 (0: none)
   double lr = 0.05;
   double momentum = 0.0;
   double weight_decay = 0.0;

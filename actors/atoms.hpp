@@ -20,6 +20,7 @@ using event_atom = caf::atom_constant<caf::atom("hs_event")>;     ///< recorder:
 using metric_atom = caf::atom_constant<caf::atom("hs_metric")>;   ///< recorder: metrics row
 using summary_atom = caf::atom_constant<caf::atom("hs_summary")>; ///< recorder: summary
 using upload_atom = caf::atom_constant<caf::atom("hs_upload")>;   ///< aggregator → worker
+using plan_atom = caf::atom_constant<caf::atom("hs_plan")>;       ///< next batch plan, please
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

@@ -28,14 +28,19 @@ struct job_msg {
   /// > 0: take this many local SGD steps of `batch` samples at `local_lr`, then upload the model
   /// (local_steps mode); 0: push the gradient sum of one batch.
   std::uint64_t local_steps = 0;
+  /// local_steps mode: η of the local steps. delayed_local mode: η_l / N, the factor of the
+  /// worker's mean gradient in its local compensating step.
   double local_lr = 0.0;
+  std::uint8_t mode = 0;          ///< hetsgd::worker_mode of the policy, as an integer
+  bool upload_delta = false;      ///< local_steps mode: upload w_after − w_start, not the model
+  bool delayed = false;           ///< delayed_local mode: warm-up is over, overlap pushes
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
   return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
            x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s, x.local_steps,
-           x.local_lr);
+           x.local_lr, x.mode, x.upload_delta, x.delayed);
 }
 
 /// Worker → aggregator: one finished job.
@@ -152,14 +157,19 @@ typename Inspector::result_type inspect(Inspector& f, run_outcome_msg& x) {
 struct batch_plan_msg {
   std::vector<std::int64_t> batches;
   std::vector<double> shares;
+  /// Rounds this plan is for (DBS: the iterations of one epoch); after them the aggregator
+  /// asks for the next plan before releasing anybody. 0 = until the controller sends another.
+  std::int64_t rounds = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_plan_msg& x) {
-  return f(caf::meta::type_name("hetsgd::batch_plan_msg"), x.batches, x.shares);
+  return f(caf::meta::type_name("hetsgd::batch_plan_msg"), x.batches, x.shares, x.rounds);
 }
 
-/// Worker → batch controller: pure compute since the last report.
+/// Worker → batch controller, after each job: its samples and the time its (emulated) device
+/// was busy on them — measured compute plus the emulated slowness, never time spent waiting for
+/// the aggregator, so a wait in synchronization cannot change a batch plan.
 struct throughput_msg {
   worker_id worker = 0;
   std::uint64_t samples = 0;

@@ -38,7 +38,7 @@ std::uint64_t run_account::samples_in_flight_at_end() const {
 double run_account::utilization() const {
   double capacity = 0.0;
   for (auto& w : workers)
-    capacity += solo_samples_per_s * w.speed;
+    capacity += (base_rate > 0.0 ? base_rate : solo_samples_per_s) * w.speed;
   capacity *= elapsed_s;
   return capacity > 0.0 ? static_cast<double>(samples_applied) / capacity : 0.0;
 }
@@ -93,6 +93,7 @@ std::string run_account::summary_json() const {
   j["samples_in_flight_at_end"] = samples_in_flight_at_end();
   j["utilization"] = utilization();
   j["solo_samples_per_s"] = solo_samples_per_s;
+  j["base_rate"] = base_rate;
   j["bytes_moved"] = bytes_moved;
   j["evaluations"] = evaluations;
   auto lat = latencies();

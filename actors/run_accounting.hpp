@@ -57,6 +57,7 @@ struct run_account {
   std::uint64_t version = 0;
   std::uint64_t samples_applied = 0;
   double solo_samples_per_s = 0.0;   ///< measured at speed 1
+  double base_rate = 0.0;            ///< samples/s workers are paced to at speed 1 (0: unpaced)
   double aggregator_busy_s = 0.0;    ///< CPU time spent inside aggregator handlers
   double aggregator_wall_s = 0.0;    ///< wall time spent inside them (includes preemption)
   std::uint64_t evaluations = 0;
@@ -69,7 +70,8 @@ struct run_account {
   std::uint64_t samples_computed() const;
   std::uint64_t samples_dropped() const;
   std::uint64_t samples_in_flight_at_end() const;
-  /// useful samples / (Σ solo_i × elapsed), solo_i = measured solo throughput × speed_i.
+  /// useful samples / (Σ rate_i × elapsed), rate_i = speed_i × the rate of a speed-1 worker:
+  /// base_rate when workers are paced, else the measured solo throughput.
   double utilization() const;
   /// Mean push and release latencies over the run, seconds, each with its core-wait part.
   struct latency_means {

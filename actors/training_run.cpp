@@ -2,8 +2,12 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <limits>
+#include <numeric>
+#include <thread>
 #include <fstream>
 #include <malloc.h>
 
@@ -32,7 +36,41 @@ std::string join(const std::vector<std::string>& xs) {
   return s;
 }
 
-round_policy_options policy_options(const run_config& cfg) {
+/// Share of the machine's solo-rate capacity (cores × solo rate) that workers are paced to when
+/// they oversubscribe it. Measured on the 2-core machine this project is built on, 4 MLP workers
+/// with speeds [1, 1, 0.5, 0.25]: two threads computing at once reach about 0.75 of the solo rate
+/// each, and the aggregator and evaluator need a share too. At 0.6 the per-worker sample counts
+/// of an abs_sgd run were within 6 % of the speed ratios; at 0.9 the fast workers fell 30 %
+/// short (they could not get the CPU they were paced to).
+constexpr double oversubscribed_capacity_share = 0.6;
+
+/// Samples/s a speed-1 worker is paced to (0 = no pacing: slower workers stretch their measured
+/// compute by 1/speed). Auto (cluster.base_rate = 0): when the workers' speeds add up to more
+/// than the cores, full-speed workers could not all get a core and the speed ratios would be
+/// lost to the OS scheduler; then everybody is paced to a share of the machine's capacity.
+double effective_base_rate(const run_config& cfg, double solo_samples_per_s) {
+  if (cfg.cluster.base_rate > 0.0)
+    return cfg.cluster.base_rate;
+  const double speed_sum =
+    std::accumulate(cfg.cluster.speeds.begin(), cfg.cluster.speeds.end(), 0.0);
+  const double cores = std::max(1u, std::thread::hardware_concurrency());
+  if (speed_sum <= cores)
+    return 0.0;
+  return solo_samples_per_s * oversubscribed_capacity_share * cores / speed_sum;
+}
+
+/// ABS-SGD's default iteration: two micro-batches of the slowest worker, so that it always
+/// completes at least one. `rate` = samples/s of a speed-1 worker.
+double abs_sgd_period_s(const run_config& cfg, double rate) {
+  if (cfg.policy.abs_sgd.period_s > 0.0)
+    return cfg.policy.abs_sgd.period_s;
+  const double slowest = *std::min_element(cfg.cluster.speeds.begin(), cfg.cluster.speeds.end());
+  return 2.0 * static_cast<double>(cfg.train.micro_batch) / (rate * slowest);
+}
+
+/// The round policy's options. `rate`: samples/s of a speed-1 worker (0 before it is measured:
+/// only for checking the settings).
+round_policy_options policy_options(const run_config& cfg, double rate = 0.0) {
   round_policy_options o;
   o.ssgd.round_timeout_s = cfg.policy.ssgd.round_timeout_s;
   o.asgd.max_staleness = static_cast<std::uint64_t>(cfg.policy.asgd.max_staleness);
@@ -43,6 +81,29 @@ round_policy_options policy_options(const run_config& cfg) {
   o.wp_sgd.weighting = parse_wp_weighting(cfg.policy.wp_sgd.weighting);
   o.wp_sgd.lr = cfg.train.lr;
   o.wp_sgd.l2 = cfg.train.weight_decay;
+  o.abs_sgd.trigger = parse_abs_sgd_trigger(cfg.policy.abs_sgd.trigger);
+  o.abs_sgd.period_s = rate > 0.0 ? abs_sgd_period_s(cfg, rate)
+                                  : (cfg.policy.abs_sgd.period_s > 0.0 ? cfg.policy.abs_sgd.period_s
+                                                                        : 1.0);
+  o.abs_sgd.target_samples = static_cast<std::uint64_t>(
+    cfg.policy.abs_sgd.target_samples > 0 ? cfg.policy.abs_sgd.target_samples
+                                          : cfg.train.batch * cfg.cluster.workers);
+  o.od_sgd.warmup_rounds = static_cast<std::uint64_t>(cfg.policy.od_sgd.warmup_rounds);
+  o.od_sgd.local_lr = cfg.policy.od_sgd.local_lr < 0.0 ? cfg.train.lr : cfg.policy.od_sgd.local_lr;
+  o.abs.workers = static_cast<std::size_t>(cfg.cluster.workers);
+  o.abs.k0 = static_cast<std::size_t>(cfg.policy.abs.k0);
+  o.abs.every_rounds = static_cast<std::size_t>(cfg.policy.abs.every_rounds);
+  o.abs.local_steps = static_cast<std::uint64_t>(cfg.policy.abs.local_steps);
+  o.abs.global_lr = cfg.policy.abs.global_lr;
+  return o;
+}
+
+dbs_options dbs_settings_of(const run_config& cfg, std::int64_t dataset_size) {
+  dbs_options o;
+  o.global_batch = cfg.policy.dbs.global_batch > 0 ? cfg.policy.dbs.global_batch
+                                                   : cfg.train.batch * cfg.cluster.workers;
+  o.dataset_size = dataset_size;
+  o.rounding = cfg.policy.dbs.rounding;
   return o;
 }
 
@@ -79,6 +140,13 @@ std::string unsupported_in_this_build(const run_config& cfg) {
     make_round_policy(cfg.policy.name, policy_options(cfg));
   } catch (const std::exception& e) {
     return "policy." + cfg.policy.name + ": " + e.what();
+  }
+  if (batch_policy_for(cfg.policy.name, cfg.policy.batch) == "dbs") {
+    auto o = dbs_settings_of(cfg, std::numeric_limits<std::int64_t>::max());
+    if (o.global_batch < cfg.cluster.workers)
+      return "policy.dbs.global_batch: " + std::to_string(o.global_batch) +
+             " is smaller than cluster.workers (" + std::to_string(cfg.cluster.workers) +
+             "); every worker needs at least one sample per iteration";
   }
   if (!cfg.faults.empty())
     return "faults: fault injection is not implemented in this build (" + cfg.faults.front().source +
@@ -130,8 +198,20 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     return res;
   }
 
+  const double base_rate = effective_base_rate(cfg, solo);
   // Its settings were checked by unsupported_in_this_build above.
-  std::shared_ptr<round_policy> policy = make_round_policy(cfg.policy.name, policy_options(cfg));
+  std::shared_ptr<round_policy> policy =
+    make_round_policy(cfg.policy.name, policy_options(cfg, base_rate > 0.0 ? base_rate : solo));
+  std::shared_ptr<batch_policy> bp;
+  try {
+    bp = make_batch_policy(batch_policy_for(cfg.policy.name, cfg.policy.batch), cfg.train.batch,
+                           dbs_settings_of(cfg, data->train.size()),
+                           static_cast<std::size_t>(cfg.cluster.workers));
+  } catch (const std::exception& e) {
+    res.exit_code = 2;
+    res.message = "policy.dbs: " + std::string(e.what());
+    return res;
+  }
 
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
@@ -151,7 +231,6 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     return res;
   }
   auto evaluator = spawn_evaluator(sys, evaluator_params{cfg.model.name, cfg.run.seed, data});
-  std::shared_ptr<batch_policy> bp = make_batch_policy(cfg.policy.batch, cfg.train.batch);
   auto controller = spawn_batch_controller(sys, bp);
 
   aggregator_params ap;
@@ -161,6 +240,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.workers = static_cast<int>(cfg.cluster.workers);
   ap.speeds = cfg.cluster.speeds;
   ap.solo_samples_per_s = solo;
+  ap.base_rate = base_rate;
   ap.lr = cfg.train.lr;
   ap.momentum = cfg.train.momentum;
   ap.weight_decay = cfg.train.weight_decay;
@@ -185,6 +265,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.id = static_cast<worker_id>(i);
     wp.workers = static_cast<int>(cfg.cluster.workers);
     wp.speed = cfg.cluster.speeds.at(static_cast<std::size_t>(i));
+    wp.base_rate = base_rate;
     wp.model_name = cfg.model.name;
     wp.seed = cfg.run.seed;
     wp.micro_batch = cfg.train.micro_batch;

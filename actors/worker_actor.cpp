@@ -5,11 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/thread_cpu_wait.hpp"
 #include "gpu/fashion_mnist.hpp"
+#include "gpu/flat_math.hpp"
 #include "gpu/flat_parameters.hpp"
 #include "gpu/gradient_step.hpp"
 #include "gpu/models.hpp"
@@ -24,22 +26,35 @@ struct worker_state {
   std::unique_ptr<shard_sampler> sampler;
 
   // The job in progress.
+  worker_mode mode = worker_mode::push_and_wait;
   bool active = false;
   std::uint64_t job_seq = 0;      ///< tags self-messages so a replaced job ignores stale ones
-  version_t version = 0;
+  version_t version = 0;          ///< version the current work is tagged with
   std::int64_t remaining = 0;     ///< samples still to compute in this job
   std::uint64_t job_samples = 0;
   double job_compute_s = 0.0;
+  double job_busy_s = 0.0;        ///< compute plus emulated slowness (what DBS measures)
   double job_loss_sum = 0.0;
   double share_begin = 0.0;
   double share_end = 0.0;
+  bool pacing = false;            ///< a delayed compute message (emulated slowness) is pending
   // Local-steps mode (local_steps_total > 0): SGD steps on the replica between uploads.
   std::int64_t job_batch = 0;               ///< samples per local step
   std::uint64_t local_steps_total = 0;
   std::uint64_t local_steps_done = 0;
   double local_lr = 0.0;
   std::uint64_t samples_at_step_start = 0;  ///< job_samples when the current step began
-  bool upload_requested = false;            ///< the aggregator asked for the model
+  bool upload_requested = false;            ///< the aggregator asked for the model/accumulator
+  bool upload_delta = false;                ///< upload w − w_start instead of w
+  at::Tensor job_weights;                   ///< the weights the job started from (immutable)
+  // Continuous mode: the released weights, adopted at the next hand-over.
+  std::optional<job_msg> stash;
+  // Delayed-local mode after warm-up.
+  bool delayed = false;
+  std::optional<job_msg> latest_global;     ///< newest global weights received
+  at::Tensor last_gradient;                 ///< gradient sum of the last push
+  std::uint64_t last_samples = 0;
+  bool awaiting_base = false;               ///< pushed; waiting for W^version to continue
 
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
@@ -63,8 +78,36 @@ void fail(self_ptr self, const std::string& what) {
 }
 
 void on_job(self_ptr self, job_msg& j);
+void on_reply(self_ptr self, job_msg& j);
 
-void push(self_ptr self) {
+void start_waiting(self_ptr self) {
+  auto& st = self->state;
+  st.waiting_since_s = st.p.clock->now_s();
+  st.runqueue_wait_at_push_s = thread_runqueue_wait_s();
+}
+
+/// Books the arrival of a job: idle time, release latency, core wait.
+void note_received(self_ptr self, const job_msg& j) {
+  auto& st = self->state;
+  double now = st.p.clock->now_s();
+  if (st.waiting_since_s >= 0.0) {
+    st.stats.idle_s += now - st.waiting_since_s;
+    st.waiting_since_s = -1.0;
+  }
+  st.stats.release_latency_s += std::max(0.0, now - j.sent_at_s);
+  if (st.runqueue_wait_at_push_s >= 0.0) {
+    // The thread slept until the job arrived, so any runqueue wait since the push happened
+    // between the wake-up and running: waiting for a core, not for the message.
+    double wait = thread_runqueue_wait_s();
+    if (wait >= 0.0)
+      st.stats.release_cpu_wait_s += std::max(0.0, wait - st.runqueue_wait_at_push_s);
+    st.runqueue_wait_at_push_s = -1.0;
+  }
+}
+
+/// Sends what the job accumulated to the aggregator and resets the accumulators. The reply
+/// (the next job, or new weights) goes to on_reply. Returns the payload.
+at::Tensor push(self_ptr self) {
   auto& st = self->state;
   contribution_msg c;
   c.worker = st.p.id;
@@ -73,31 +116,127 @@ void push(self_ptr self) {
   c.compute_s = st.job_compute_s;
   c.loss_sum = st.job_loss_sum;
   c.local_steps = st.local_steps_done;
-  // Gradient mode pushes the gradient sum; local-steps mode uploads the model itself.
-  c.payload.value =
-    st.local_steps_total > 0 ? flatten_parameters(*st.model) : flatten_gradients(*st.model);
+  if (st.local_steps_total > 0) {
+    // Local-steps mode uploads the model, or its change since the job started.
+    c.payload.value = flatten_parameters(*st.model);
+    if (st.upload_delta)
+      add_scaled(c.payload.value, st.job_weights, -1.0);
+  } else {
+    c.payload.value = flatten_gradients(*st.model);
+  }
   c.sent_at_s = st.p.clock->now_s();
   zero_gradients(*st.model);
-  self->send(st.p.batch_controller, throughput_msg{st.p.id, st.job_samples, st.job_compute_s});
-  st.active = false;
+  self->send(st.p.batch_controller, throughput_msg{st.p.id, st.job_samples, st.job_busy_s});
   st.job_samples = 0;
   st.job_compute_s = 0.0;
+  st.job_busy_s = 0.0;
   st.job_loss_sum = 0.0;
-  st.waiting_since_s = c.sent_at_s;
-  st.runqueue_wait_at_push_s = thread_runqueue_wait_s();
+  auto payload = c.payload.value;
   self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), std::move(c))
-    .then([=](job_msg& j) { on_job(self, j); },
+    .then([=](job_msg& j) { on_reply(self, j); },
           [=](caf::error& err) {
             if (!self->state.stopped)
               fail(self, "no reply to a push within " +
                              std::to_string(self->state.p.request_timeout_s) +
                              " s: " + self->system().render(err));
           });
+  return payload;
+}
+
+void schedule_compute(self_ptr self, double delay_s) {
+  auto& st = self->state;
+  if (delay_s > 0.0) {
+    st.pacing = true;
+    self->delayed_send(self, to_duration(delay_s), compute_atom::value, st.job_seq);
+  } else {
+    self->send(self, compute_atom::value, st.job_seq);
+  }
+}
+
+/// Loads a job's weights and data share; resets the per-job counters.
+void load_job(self_ptr self, const job_msg& j) {
+  auto& st = self->state;
+  load_flat_parameters(*st.model, j.weights.value);
+  st.job_weights = j.weights.value;
+  if (j.share_begin != st.share_begin || j.share_end != st.share_end) {
+    auto n = st.p.data->train.size();
+    st.sampler->set_share(static_cast<std::int64_t>(std::llround(j.share_begin * n)),
+                          static_cast<std::int64_t>(std::llround(j.share_end * n)));
+    st.share_begin = j.share_begin;
+    st.share_end = j.share_end;
+  }
+  st.version = j.version;
+}
+
+/// Continuous mode: hands the accumulator over and adopts the weights released since the last
+/// hand-over, without stopping the computation.
+void hand_over(self_ptr self) {
+  auto& st = self->state;
+  st.upload_requested = false;
+  push(self);
+  if (st.stash) {
+    auto next = std::move(*st.stash);
+    st.stash.reset();
+    load_job(self, next);
+  }
+}
+
+/// Delayed-local mode: continue from W^version minus the worker's own latest step, once the
+/// global weights of that version are here; until then, wait.
+void advance_delayed(self_ptr self) {
+  auto& st = self->state;
+  if (!st.latest_global || st.latest_global->version < st.version) {
+    st.awaiting_base = true;
+    st.active = false;
+    start_waiting(self);
+    return;
+  }
+  st.awaiting_base = false;
+  auto base = *st.latest_global;
+  const version_t next_tag = st.version + 1;
+  load_job(self, base);
+  if (st.last_samples > 0) {
+    // w̃ = W − (η_l / N) · g / n: a fresh copy of the global weights plus the worker's own step.
+    auto w = flatten_parameters(*st.model);
+    add_scaled(w, st.last_gradient, -st.local_lr / static_cast<double>(st.last_samples));
+    load_flat_parameters(*st.model, w);
+  }
+  st.version = next_tag;
+  st.remaining = st.job_batch;
+  st.active = true;
+  st.stats.jobs += 1;
+  ++st.job_seq;
+  schedule_compute(self, 0.0);
+}
+
+/// The job's samples are done: push them and go on as the mode says.
+void finish_job(self_ptr self) {
+  auto& st = self->state;
+  const auto samples = st.job_samples;
+  auto payload = push(self);
+  if (st.mode == worker_mode::delayed_local && st.delayed) {
+    st.last_gradient = payload;
+    st.last_samples = samples;
+    advance_delayed(self);
+    return;
+  }
+  st.active = false;
+  start_waiting(self);
+}
+
+/// Seconds to stay busy after a micro-batch of n samples that took dt seconds to compute.
+double emulated_slowness(const worker_params& p, std::int64_t n, double dt) {
+  if (p.base_rate > 0.0)
+    return std::max(0.0, static_cast<double>(n) / (p.speed * p.base_rate) - dt);
+  return (1.0 / p.speed - 1.0) * dt;
 }
 
 /// Computes one micro-batch, then schedules the next step after the emulated slowness.
 void step(self_ptr self) {
   auto& st = self->state;
+  st.pacing = false;
+  if (st.mode == worker_mode::continuous && st.upload_requested)
+    hand_over(self);  // the request came while the last micro-batch was still (emulated) busy
   if (st.remaining <= 0 && st.local_steps_total > 0) {
     // Local-steps mode: one local SGD step on the batch just computed, then the next batch,
     // until the job's steps are done. The step uses the mean over the step's own samples.
@@ -115,47 +254,34 @@ void step(self_ptr self) {
     if (more)
       st.remaining = st.job_batch;
   }
-  if (st.remaining <= 0) {
-    push(self);
+  if (st.remaining <= 0 && st.mode != worker_mode::continuous) {
+    finish_job(self);
     return;
   }
-  auto n = std::min<std::int64_t>(st.p.micro_batch, st.remaining);
+  auto n = st.mode == worker_mode::continuous ? st.p.micro_batch
+                                              : std::min<std::int64_t>(st.p.micro_batch, st.remaining);
   auto idx = st.sampler->next(n);
   auto t0 = std::chrono::steady_clock::now();
   auto r = accumulate_gradients(*st.model, st.p.data->train, idx);
   double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  double slow = emulated_slowness(st.p, n, dt);
   st.remaining -= n;
   st.job_samples += static_cast<std::uint64_t>(n);
   st.job_compute_s += dt;
+  st.job_busy_s += dt + slow;
   st.job_loss_sum += r.loss_sum;
   st.stats.samples_computed += static_cast<std::uint64_t>(n);
   st.stats.micro_batches += 1;
   st.stats.compute_s += dt;
-  double stretch = (1.0 / st.p.speed - 1.0) * dt;
-  if (stretch > 0.0) {
-    st.stats.stretch_s += stretch;
-    self->delayed_send(self, to_duration(stretch), compute_atom::value, st.job_seq);
-  } else {
-    self->send(self, compute_atom::value, st.job_seq);
-  }
+  st.stats.stretch_s += slow;
+  schedule_compute(self, slow);
 }
 
+/// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
+/// that had nothing pending), or a reply that starts the next job.
 void on_job(self_ptr self, job_msg& j) {
   auto& st = self->state;
-  double now = st.p.clock->now_s();
-  if (st.waiting_since_s >= 0.0) {
-    st.stats.idle_s += now - st.waiting_since_s;
-    st.waiting_since_s = -1.0;
-  }
-  st.stats.release_latency_s += std::max(0.0, now - j.sent_at_s);
-  if (st.runqueue_wait_at_push_s >= 0.0) {
-    // The thread slept until the job arrived, so any runqueue wait since the push happened
-    // between the wake-up and running: waiting for a core, not for the message.
-    double wait = thread_runqueue_wait_s();
-    if (wait >= 0.0)
-      st.stats.release_cpu_wait_s += std::max(0.0, wait - st.runqueue_wait_at_push_s);
-    st.runqueue_wait_at_push_s = -1.0;
-  }
+  note_received(self, j);
   if (j.stop) {
     st.active = false;
     st.stopped = true;
@@ -176,35 +302,57 @@ void on_job(self_ptr self, job_msg& j) {
     zero_gradients(*st.model);
     st.job_samples = 0;
     st.job_compute_s = 0.0;
+    st.job_busy_s = 0.0;
     st.job_loss_sum = 0.0;
   }
-  if (j.batch < 1)
+  if (j.batch < 1 && static_cast<worker_mode>(j.mode) != worker_mode::continuous)
     return fail(self, "received a job with batch " + std::to_string(j.batch));
-  load_flat_parameters(*st.model, j.weights.value);
-  if (j.share_begin != st.share_begin || j.share_end != st.share_end) {
-    auto n = st.p.data->train.size();
-    st.sampler->set_share(static_cast<std::int64_t>(std::llround(j.share_begin * n)),
-                          static_cast<std::int64_t>(std::llround(j.share_end * n)));
-    st.share_begin = j.share_begin;
-    st.share_end = j.share_end;
-  }
-  st.version = j.version;
+  load_job(self, j);
+  st.mode = static_cast<worker_mode>(j.mode);
   st.remaining = j.batch;
   st.job_batch = j.batch;
   st.local_steps_total = j.local_steps;
   st.local_steps_done = 0;
   st.local_lr = j.local_lr;
+  st.upload_delta = j.upload_delta;
   st.samples_at_step_start = 0;
   st.upload_requested = false;
+  st.delayed = j.delayed;
+  st.stash.reset();
+  if (st.mode == worker_mode::delayed_local)
+    st.latest_global = j;
   st.active = true;
   st.stats.jobs += 1;
   ++st.job_seq;
-  self->send(self, compute_atom::value, st.job_seq);
+  schedule_compute(self, 0.0);
 }
 
-}  // namespace
-
-namespace {
+/// The aggregator's answer to a push.
+void on_reply(self_ptr self, job_msg& j) {
+  auto& st = self->state;
+  if (st.stopped)
+    return;
+  if (j.stop) {
+    on_job(self, j);
+    return;
+  }
+  if (st.mode == worker_mode::continuous && st.active && !j.restart) {
+    // Weights after the reduction this push went into: adopted at the next hand-over, so the
+    // current iteration is computed on one set of weights.
+    note_received(self, j);
+    st.stash = std::move(j);
+    return;
+  }
+  if (st.mode == worker_mode::delayed_local && st.delayed && j.delayed && !j.restart) {
+    note_received(self, j);
+    if (!st.latest_global || j.version > st.latest_global->version)
+      st.latest_global = std::move(j);
+    if (st.awaiting_base)
+      advance_delayed(self);
+    return;
+  }
+  on_job(self, j);
+}
 
 caf::behavior worker_actor(self_ptr self, worker_params params) {
   auto& st = self->state;
@@ -224,7 +372,7 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
     fail(self, std::string("setup failed: ") + e.what());
     return {};
   }
-  st.waiting_since_s = st.p.clock->now_s();
+  start_waiting(self);
   self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), join_atom::value, st.p.id)
     .then([=](job_msg& j) { on_job(self, j); },
           [=](caf::error& err) {
@@ -232,28 +380,35 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
                            std::to_string(self->state.p.request_timeout_s) +
                            " s: " + self->system().render(err));
           });
+  auto guarded = [=](auto&& fn) {
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      fail(self, e.what());
+    }
+  };
   return {
-    [=](job_msg& j) {
-      try {
-        on_job(self, j);
-      } catch (const std::exception& e) {
-        fail(self, e.what());
-      }
-    },
+    [=](job_msg& j) { guarded([&] { on_job(self, j); }); },
     [=](compute_atom, std::uint64_t seq) {
       auto& s = self->state;
       if (!s.active || seq != s.job_seq || s.stopped)
         return;
-      try {
-        step(self);
-      } catch (const std::exception& e) {
-        fail(self, e.what());
-      }
+      guarded([&] { step(self); });
     },
     [=](upload_atom, version_t version) {
-      // Only a job on that version running until asked can answer; anything else is stale.
       auto& s = self->state;
-      if (s.active && s.version == version && s.local_steps_total == until_upload_requested)
+      if (!s.active || s.stopped)
+        return;
+      if (s.mode == worker_mode::continuous) {
+        // Finish the micro-batch in flight first: if its emulated time is still running, the
+        // hand-over happens when it ends (step()).
+        s.upload_requested = true;
+        if (!s.pacing)
+          guarded([&] { hand_over(self); });
+        return;
+      }
+      // Only a job on that version running until asked can answer; anything else is stale.
+      if (s.version == version && s.local_steps_total == until_upload_requested)
         s.upload_requested = true;
     },
     [=](stop_atom) {

@@ -1,10 +1,17 @@
 #pragma once
 /// The worker: one per device, spawned detached because LibTorch calls block. It holds a model
 /// replica and a seeded data shard and computes micro-batch by micro-batch, sending itself a
-/// compute message between micro-batches so that control messages (new job, restart, stop) are
-/// handled promptly. With the real clock, a worker of speed s stays busy for an extra
-/// (1/s − 1) × measured compute after each micro-batch via a delayed self-message: it frees its
-/// core instead of spinning, and still answers control messages meanwhile.
+/// compute message between micro-batches so that control messages (new job, restart, upload
+/// request, stop) are handled promptly. It carries out its policy's worker_mode:
+/// - push_and_wait: one batch of gradients, push the sum, wait for the next job;
+/// - local_steps: local SGD steps, upload the model (or its delta), wait;
+/// - continuous (ABS-SGD): never wait; on an upload request hand over the gradient accumulator
+///   and keep computing on the same weights; adopt the released weights at the next hand-over;
+/// - delayed_local (OD-SGD): push, then continue from the one-step-old global weights minus its
+///   own latest step, without waiting for the round it just pushed to.
+/// Emulated speed: after each micro-batch a worker of speed s waits (a delayed self-message, so
+/// it frees its core and still answers control messages) until the micro-batch has taken
+/// n / (s × base_rate) seconds; with base_rate = 0 it waits (1/s − 1) × the measured compute.
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -23,6 +30,7 @@ struct worker_params {
   worker_id id = 0;
   int workers = 1;                  ///< cluster size, for the initial shard split
   double speed = 1.0;               ///< relative compute speed (1 = full speed of this machine)
+  double base_rate = 0.0;           ///< samples/s at speed 1 (0 = stretch measured compute)
   std::string model_name;
   std::uint64_t seed = 0;
   std::int64_t micro_batch = 32;    ///< samples per atomic unit of compute

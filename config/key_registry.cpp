@@ -192,13 +192,22 @@ std::vector<key_spec> build_registry() {
   b.push_back(run_key(HETSGD_KEY(cluster.transport), "",
                       "collective library that carries tensors between workers")
                   .one_of({"local", "gloo", "nccl"}));
+  b.push_back(run_key(HETSGD_KEY(cluster.base_rate), "samples/s",
+                      "compute rate of a speed-1 worker; worker i is paced to speeds[i] × "
+                      "base_rate. 0 = auto: with the real clock, workers whose speeds sum to at "
+                      "most the cores run at full speed and slower ones are stretched; otherwise "
+                      "all are paced to 0.6 × cores / Σ speeds × the measured solo rate, so "
+                      "speed ratios hold on an oversubscribed machine")
+                  .at_least(0));
   // [policy]
   b.push_back(run_key(HETSGD_KEY(policy.name), "",
                       "round-closing policy; its settings live in `[policy.<name>]`")
                   .one_of({"ssgd", "asgd", "ssp", "backup", "local_sgd", "abs", "abs_sgd",
                            "od_sgd", "wp_sgd", "dbs"}));
-  b.push_back(run_key(HETSGD_KEY(policy.batch), "", "batch-size policy")
-                  .one_of({"fixed"}));
+  b.push_back(run_key(HETSGD_KEY(policy.batch), "",
+                      "batch-size policy: fixed (train.batch each) or dbs (re-partitioned every "
+                      "epoch by speed; policy.name = \"dbs\" implies it)")
+                  .one_of({"fixed", "dbs"}));
   // [policy.ssgd]
   b.push_back(run_key(HETSGD_KEY(policy.ssgd.round_timeout_s), "s",
                       "close a round with whoever arrived after this long (0 = wait for all)")
@@ -230,6 +239,53 @@ std::vector<key_spec> build_registry() {
                       "model weights from each worker's work: samples (a_i ∝ samples), "
                       "contraction (a_i ∝ 1 − (1 − lr·weight_decay)^steps) or uniform")
                   .one_of({"samples", "contraction", "uniform"}));
+  // [policy.abs_sgd]
+  b.push_back(run_key(HETSGD_KEY(policy.abs_sgd.trigger), "",
+                      "when the next synchronization starts: comm (as soon as the previous "
+                      "reduction completed), period (every period_s) or samples (when the "
+                      "cluster is expected to have computed target_samples)")
+                  .one_of({"comm", "period", "samples"}));
+  b.push_back(run_key(HETSGD_KEY(policy.abs_sgd.period_s), "s",
+                      "iteration length of the period trigger (0 = two micro-batches of the "
+                      "slowest worker, so that it always completes at least one)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(policy.abs_sgd.target_samples), "samples",
+                      "cluster-wide samples per iteration of the samples trigger "
+                      "(0 = train.batch × workers)")
+                  .at_least(0));
+  // [policy.od_sgd]
+  b.push_back(run_key(HETSGD_KEY(policy.od_sgd.warmup_rounds), "rounds",
+                      "plain synchronous rounds before workers start the one-step-delayed local "
+                      "updates")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(policy.od_sgd.local_lr), "",
+                      "η_l of a worker's local compensating step w = W − η_l·g/N on its mean "
+                      "gradient g (negative = train.lr; 0 = plain delay-1 SGD)")
+                  .at_least(-1));
+  // [policy.abs]
+  b.push_back(run_key(HETSGD_KEY(policy.abs.k0), "workers",
+                      "K⁰: distinct uploads the first rounds wait for, in [1, workers]")
+                  .at_least(1));
+  b.push_back(run_key(HETSGD_KEY(policy.abs.every_rounds), "rounds",
+                      "E: K ← min(N, max(K, ⌈K⁰·√(F(x⁰)/F(x))⌉)) every E rounds, F the training "
+                      "loss")
+                  .at_least(1));
+  b.push_back(run_key(HETSGD_KEY(policy.abs.local_steps), "steps",
+                      "U: local SGD steps of train.batch samples per job; workers upload the "
+                      "model delta")
+                  .at_least(1));
+  b.push_back(run_key(HETSGD_KEY(policy.abs.global_lr), "",
+                      "η_g: the model moves by η_g/K times the sum of the K deltas (1 = average)")
+                  .above(0));
+  // [policy.dbs]
+  b.push_back(run_key(HETSGD_KEY(policy.dbs.global_batch), "samples",
+                      "B: samples per synchronous iteration over all workers, split by speed "
+                      "every epoch (0 = train.batch × workers)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(policy.dbs.rounding), "",
+                      "integer batches from the quotas: largest_remainder (Σb = B exactly) or "
+                      "reference (the paper code's round-half-up; Σb may differ from B)")
+                  .one_of({"largest_remainder", "reference"}));
   // [output]
   b.push_back(run_key(HETSGD_KEY(output.dir), "",
                       "run directory (\"\" = `runs/<name>-<timestamp>`)"));

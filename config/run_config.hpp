@@ -43,6 +43,8 @@ struct cluster_section {
   double request_timeout_s = 120.0;      ///< deadline of every request between actors, seconds
   std::string mode = "threads";          ///< "threads" (one process) | "processes"
   std::string transport = "local";       ///< "local" | "gloo" | "nccl"
+  /// Samples/s of a speed-1 worker; worker i runs at speeds[i] × base_rate (0 = auto).
+  double base_rate = 0.0;
 };
 
 /// [policy.ssgd]
@@ -76,15 +78,46 @@ struct wp_sgd_settings {
   std::string weighting = "samples";  ///< samples | contraction | uniform
 };
 
+/// [policy.abs_sgd]
+struct abs_sgd_settings {
+  std::string trigger = "period";    ///< comm | period | samples
+  double period_s = 0.0;             ///< seconds between syncs (0 = 2 slowest micro-batches)
+  std::int64_t target_samples = 0;   ///< samples per iteration, samples trigger (0 = batch × N)
+};
+
+/// [policy.od_sgd]
+struct od_sgd_settings {
+  std::int64_t warmup_rounds = 200;  ///< plain ssgd rounds before the delayed local updates
+  double local_lr = -1.0;            ///< η_l of the local compensating step (< 0: train.lr)
+};
+
+/// [policy.abs]
+struct abs_settings {
+  std::int64_t k0 = 1;               ///< K⁰, initial workers per round
+  std::int64_t every_rounds = 10;    ///< E, rounds between K updates
+  std::int64_t local_steps = 4;      ///< U, local SGD steps per job
+  double global_lr = 1.0;            ///< η_g on the mean of the K deltas
+};
+
+/// [policy.dbs]
+struct dbs_settings {
+  std::int64_t global_batch = 0;     ///< B, samples per iteration (0 = train.batch × workers)
+  std::string rounding = "largest_remainder";  ///< largest_remainder | reference
+};
+
 struct policy_section {
   std::string name = "ssgd";  ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
-  std::string batch = "fixed";  ///< batch policy: "fixed"
+  std::string batch = "fixed";  ///< batch policy: "fixed" | "dbs"
   ssgd_settings ssgd;
   asgd_settings asgd;
   ssp_settings ssp;
   backup_settings backup;
   local_sgd_settings local_sgd;
   wp_sgd_settings wp_sgd;
+  abs_sgd_settings abs_sgd;
+  od_sgd_settings od_sgd;
+  abs_settings abs;
+  dbs_settings dbs;
 };
 
 struct output_section {

@@ -32,6 +32,10 @@ class batch_policy {
   virtual std::vector<batch_assignment> initial(std::size_t workers) = 0;
   /// Throughput of one worker; returns new assignments for every worker when they change.
   virtual std::optional<std::vector<batch_assignment>> on_report(const throughput_report& r) = 0;
+  /// Rounds (jobs per worker) each plan is for, after which the runtime asks for the next plan
+  /// before any worker starts another job (DBS: the iterations of one epoch). 0: a plan holds
+  /// until the policy returns another from on_report, which the runtime applies when it comes.
+  virtual std::int64_t plan_rounds() const { return 0; }
 };
 
 /// Every worker gets the same batch and an equal data share, forever.

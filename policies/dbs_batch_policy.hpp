@@ -92,6 +92,8 @@ class dbs_batch_policy final : public batch_policy {
 
   /// K = ⌊|D| / B⌋: iterations every worker runs per epoch.
   std::int64_t iterations_per_epoch() const { return iterations_per_epoch_; }
+  /// Each plan is for one epoch: K rounds.
+  std::int64_t plan_rounds() const override { return iterations_per_epoch_; }
   /// Completed epochs (epoch boundaries seen so far).
   std::int64_t epochs_completed() const { return epochs_completed_; }
   /// The plan in force (empty before initial()).

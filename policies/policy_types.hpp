@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace hetsgd {
@@ -43,6 +44,11 @@ struct policy_traits {
   transfer_kind transfer = transfer_kind::all_reduce;
   worker_mode mode = worker_mode::push_and_wait;
   std::uint64_t local_steps = 0;  ///< local optimizer steps per job in local_steps mode
+  /// delayed_local mode: rounds of plain push-and-wait before the delayed local updates start.
+  std::uint64_t warmup_rounds = 0;
+  /// delayed_local mode: η_l, the learning rate of the worker's local compensating step, on the
+  /// mean gradient of its batch (< 0: the global learning rate).
+  double local_lr = -1.0;
 };
 
 /// policy_traits::local_steps of a policy whose workers take local steps until the aggregator
@@ -127,6 +133,8 @@ struct round_decision {
   std::vector<worker_id> restart;         ///< abort their current job; restart from latest model
   std::vector<worker_id> request_upload;  ///< ask these to hand over what they have now
   double wake_at_s = -1.0;                ///< call on_timer at this clock time (< 0: no timer)
+  /// Policy state worth logging with the round (e.g. ABS's K and τ_max): name, value.
+  std::vector<std::pair<std::string, double>> annotations;
 
   bool has_timer() const { return wake_at_s >= 0.0; }
 };

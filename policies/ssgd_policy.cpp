@@ -6,7 +6,7 @@
 namespace hetsgd {
 
 ssgd_policy::ssgd_policy(ssgd_options opts) : opts_(opts) {
-  traits_.name = "ssgd";
+  traits_.name = opts_.name;
   traits_.payload = payload_kind::gradient_sum;
   traits_.transfer = transfer_kind::all_reduce;
   traits_.mode = worker_mode::push_and_wait;

@@ -6,6 +6,7 @@
 /// dropped (counted) before the worker is released onto the new version.
 
 #include <map>
+#include <string>
 #include <vector>
 
 #include "policies/round_policy.hpp"
@@ -14,6 +15,7 @@ namespace hetsgd {
 
 struct ssgd_options {
   double round_timeout_s = 0.0;  ///< seconds after a round opens before it closes anyway (0 = off)
+  std::string name = "ssgd";     ///< name in logs: "dbs" runs these rounds under DBS batches
 };
 
 class ssgd_policy final : public round_policy {

@@ -53,9 +53,9 @@ grep -qF -- "--set train.lr=abc" "$TMP/err" || fail "override error names the ov
 expect_rc 2 "missing file" -- "$BIN" validate "$TMP/none.toml"
 grep -qF "none.toml" "$TMP/err" || fail "missing file named"
 
-expect_rc 2 "not implemented policy" -- "$BIN" validate "$SRC/config/examples/default.toml" \
-  --set policy.name=abs
-grep -qF "policy.name" "$TMP/err" || fail "unimplemented policy names the key"
+expect_rc 2 "not implemented clock" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set cluster.clock=simulated
+grep -qF "cluster.clock" "$TMP/err" || fail "an unimplemented setting names the key"
 
 # Runtime failure: a missing data set is exit 1 and names the package.
 expect_rc 1 "missing data set" -- "$BIN" run "$SRC/config/examples/default.toml" \

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <utility>
 #include <atomic>
 #include <filesystem>
 #include <fstream>
@@ -296,12 +298,26 @@ CATCH_TEST_CASE("a missing data set names the package to install", "[e2e]") {
 }
 
 CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "[e2e]") {
-  auto cfg = load({"policy.name=abs"});
+  auto cfg = load({"cluster.clock=simulated"});
   hetsgd::run_options opts;
   opts.out_dir = fresh_dir("unsupported");
   auto res = hetsgd::run_training(cfg, opts);
   CATCH_CHECK(res.exit_code == 2);
-  CATCH_CHECK(res.message.rfind("policy.name:", 0) == 0);
+  CATCH_CHECK(res.message.rfind("cluster.clock:", 0) == 0);
+}
+
+CATCH_TEST_CASE("policy settings that cannot work are refused with exit 2 naming the key",
+                "[e2e]") {
+  for (auto [set, key] : {std::pair<std::string, std::string>{"policy.abs.k0=5", "policy.abs"},
+                          {"policy.dbs.global_batch=3", "policy.dbs.global_batch"}}) {
+    auto cfg = load({set, std::string("policy.name=") + (key == "policy.abs" ? "abs" : "dbs")});
+    hetsgd::run_options opts;
+    opts.out_dir = fresh_dir("badsettings");
+    auto res = hetsgd::run_training(cfg, opts);
+    CATCH_INFO(set << " -> " << res.message);
+    CATCH_CHECK(res.exit_code == 2);
+    CATCH_CHECK(res.message.rfind(key, 0) == 0);
+  }
 }
 
 CATCH_TEST_CASE("local_sgd learns by averaging models after H local steps", "[e2e]") {
@@ -346,4 +362,144 @@ CATCH_TEST_CASE("wp_sgd learns and weighs models by the work each worker did", "
   auto& pw = fr.summary["per_worker"];
   CATCH_CHECK(pw[0]["samples_applied"].get<double>() >
               1.5 * pw[3]["samples_applied"].get<double>());
+}
+
+CATCH_TEST_CASE("abs_sgd learns with delayed updates and samples proportional to speed", "[e2e]") {
+  auto fr = run("abs_sgd", {"policy.name=abs_sgd"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "abs_sgd");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.55);  // chance is 0.10
+  std::size_t rounds = 0;
+  for (auto& e : fr.events)
+    if (e["type"] == "round") {
+      ++rounds;
+      // Everybody hands over at every synchronization.
+      CATCH_CHECK(e["participants"].size() == 4);
+      CATCH_CHECK(e["reason"] == "all_arrived");
+      // The update that ends an iteration uses the gradients of the one before, taken one
+      // version back: staleness 1 in every round but the first (no update after iteration 0).
+      for (auto& st : e["staleness"])
+        CATCH_CHECK(st.get<int>() == (rounds == 1 ? 0 : 1));
+    }
+  CATCH_CHECK(rounds > 10);
+  // Nobody waits for anybody: each worker computes at its own speed, so its share of the
+  // samples is proportional to its speed (within 20 %).
+  auto& pw = fr.summary["per_worker"];
+  double per_speed_total = 0.0;
+  for (auto& w : pw)
+    per_speed_total += w["samples"].get<double>() / w["speed"].get<double>();
+  for (auto& w : pw) {
+    double ratio = (w["samples"].get<double>() / w["speed"].get<double>()) / (per_speed_total / 4);
+    CATCH_INFO("worker " << w["id"] << " samples per unit speed / mean = " << ratio);
+    CATCH_CHECK(ratio > 0.8);
+    CATCH_CHECK(ratio < 1.2);
+  }
+}
+
+CATCH_TEST_CASE("od_sgd learns and no worker is ever more than one version ahead", "[e2e]") {
+  auto fr = run("od_sgd", {"policy.name=od_sgd", "policy.od_sgd.warmup_rounds=20"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "od_sgd");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  std::size_t rounds = 0, overlapped = 0;
+  for (auto& e : fr.events)
+    if (e["type"] == "round") {
+      ++rounds;
+      CATCH_CHECK(e["participants"].size() == 4);  // the server is synchronous
+      for (auto& st : e["staleness"])
+        CATCH_CHECK(st.get<int>() == 0);
+      // "ahead": how far a push's iteration was ahead of the server when it arrived. One step
+      // ahead is the overlap OD-SGD is for; two would break the delay bound.
+      for (auto& a : e["ahead"]) {
+        CATCH_CHECK(a.get<int>() <= 1);
+        if (a.get<int>() == 1) {
+          ++overlapped;
+          CATCH_CHECK(e["round"].get<std::size_t>() > 20);  // never during the warm-up
+        }
+      }
+    }
+  CATCH_CHECK(rounds > 20);
+  CATCH_CHECK(overlapped > 0);
+}
+
+CATCH_TEST_CASE("abs learns with a non-decreasing K and restarts of stale workers", "[e2e]") {
+  auto fr = run("abs", {"policy.name=abs", "policy.abs.k0=1", "policy.abs.every_rounds=5"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "abs");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  std::vector<int> ks;
+  std::size_t restarts = 0;
+  for (auto& e : fr.events) {
+    if (e["type"] == "round") {
+      int k = e["policy"]["k"].get<int>();
+      int tau = e["policy"]["tau_max"].get<int>();
+      ks.push_back(k);
+      // Exactly K distinct workers per round, none staler than tau_max.
+      CATCH_CHECK(e["participants"].size() == static_cast<std::size_t>(k));
+      std::set<int> distinct;
+      for (auto& w : e["participants"])
+        distinct.insert(w.get<int>());
+      CATCH_CHECK(distinct.size() == static_cast<std::size_t>(k));
+      for (auto& st : e["staleness"])
+        CATCH_CHECK(st.get<int>() <= tau);
+    } else if (e["type"] == "restart") {
+      ++restarts;
+    }
+  }
+  CATCH_REQUIRE(ks.size() > 10);
+  for (std::size_t i = 1; i < ks.size(); ++i)
+    CATCH_CHECK(ks[i] >= ks[i - 1]);
+  CATCH_CHECK(ks.front() >= 1);
+  CATCH_CHECK(ks.back() <= 4);
+  CATCH_CHECK(ks.back() > ks.front());  // the loss fell, so K grew
+  // Restarts happened and their discarded work is counted.
+  CATCH_CHECK(restarts > 0);
+  std::uint64_t discarded = 0;
+  for (auto& w : fr.summary["per_worker"])
+    discarded += w["dropped"]["restarted"].get<std::uint64_t>();
+  CATCH_CHECK(discarded > 0);
+}
+
+CATCH_TEST_CASE("dbs learns and re-partitions batches toward speed after the first epoch",
+                "[e2e]") {
+  // One epoch of 60,000 samples at B = 256 is 234 rounds; run into the second.
+  auto fr = run("dbs", {"policy.name=dbs", "train.max_samples=90000"});
+  CATCH_REQUIRE(fr.res.exit_code == 0);
+  check_common_outputs(fr);
+  CATCH_CHECK(fr.summary["policy"] == "dbs");
+  CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
+  std::vector<json> plans;
+  std::vector<json> rounds;
+  for (auto& e : fr.events) {
+    if (e["type"] == "batch_plan")
+      plans.push_back(e);
+    else if (e["type"] == "round")
+      rounds.push_back(e);
+  }
+  CATCH_REQUIRE(plans.size() >= 2);
+  // Epoch 0 measures on the equal split; the plan after it follows the speeds [1, 1, 0.5, 0.25].
+  CATCH_CHECK(plans[0]["batches"] == json::array({64, 64, 64, 64}));
+  CATCH_CHECK(plans[1]["version"].get<int>() == 234);  // every worker ran 234 iterations
+  auto& b = plans[1]["batches"];
+  CATCH_CHECK(sum_of(b) == 256.0);
+  CATCH_CHECK(sum_of(plans[1]["shares"]) == Approx(1.0).epsilon(1e-12));
+  const std::vector<double> speeds{1.0, 1.0, 0.5, 0.25};
+  double err_before = 0.0, err_after = 0.0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    double ideal = 256.0 * speeds[i] / 2.75;
+    err_before += std::abs(64.0 - ideal);
+    err_after += std::abs(b[i].get<double>() - ideal);
+  }
+  CATCH_INFO("plan after epoch 0: " << b.dump());
+  CATCH_CHECK(err_after < 0.5 * err_before);  // much closer to speed-proportional
+  CATCH_CHECK(b[0].get<int>() > b[2].get<int>());
+  CATCH_CHECK(b[2].get<int>() > b[3].get<int>());
+  // Rounds use the plan in force: 64 each before the re-partition, the new batches after it.
+  for (auto& r : rounds) {
+    auto expected = r["version"].get<int>() <= 234 ? plans[0]["batches"] : plans[1]["batches"];
+    CATCH_CHECK(r["worker_samples"] == expected);
+  }
 }
