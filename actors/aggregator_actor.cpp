@@ -76,6 +76,7 @@ struct aggregator_state {
   bool awaiting_plan = false;          ///< releases are held until the next batch plan is in
   std::vector<worker_id> held_restarts;
   std::vector<worker_id> held_releases;
+  std::vector<worker_id> held_uploads;  ///< upload requests that must follow held releases
   std::uint64_t plan_token = 0;        ///< tags the deadline of the plan request
 
   static inline const char* name = "hetsgd.aggregator";
@@ -295,7 +296,7 @@ void apply_round(self_ptr self, const round_decision& d) {
   }
   switch (d.combine) {
     case combine_rule::sample_weighted_mean:  // g = Σ a_k g_k / Σ a_k n_k, then the optimizer
-      st.optimizer->step_scaled(st.weights, sum, 1.0 / weighted_samples);
+      st.optimizer->step_scaled(st.weights, sum, d.lr_scale / weighted_samples);
       break;
     case combine_rule::model_average:  // x = Σ a_k w_k / Σ a_k
       assign_scaled(st.weights, sum, 1.0 / weight_total);
@@ -337,6 +338,15 @@ void apply_round(self_ptr self, const round_decision& d) {
     request_plan(self);
 }
 
+/// After the releases: a continuous worker adopts the weights released to it at this very
+/// hand-over, and a local-steps worker waiting for its release would ignore the request.
+void request_uploads(self_ptr self, const std::vector<worker_id>& workers) {
+  auto& st = self->state;
+  for (auto w : workers)
+    if (w < st.slots.size() && st.slots[w].live && st.slots[w].handle)
+      self->send(st.slots[w].handle, upload_atom::value, st.version);
+}
+
 void arm_timer(self_ptr self, double wake_at_s) {
   auto& st = self->state;
   auto token = ++st.timer_token;
@@ -358,19 +368,18 @@ void carry_out(self_ptr self, const round_decision& d) {
     return;
   if (st.awaiting_plan) {
     // The batch plan in force has run out: nobody starts a job before the next one is in.
+    // Upload requests wait too: they must reach a worker after its release (below).
     st.held_restarts.insert(st.held_restarts.end(), d.restart.begin(), d.restart.end());
     st.held_releases.insert(st.held_releases.end(), d.release.begin(), d.release.end());
-  } else {
-    for (auto w : d.restart)
-      release(self, w, true);
-    for (auto w : d.release)
-      release(self, w, false);
+    st.held_uploads.insert(st.held_uploads.end(), d.request_upload.begin(),
+                           d.request_upload.end());
+    return;
   }
-  // After the releases: a continuous worker adopts the weights released to it at this very
-  // hand-over.
-  for (auto w : d.request_upload)
-    if (w < st.slots.size() && st.slots[w].live && st.slots[w].handle)
-      self->send(st.slots[w].handle, upload_atom::value, st.version);
+  for (auto w : d.restart)
+    release(self, w, true);
+  for (auto w : d.release)
+    release(self, w, false);
+  request_uploads(self, d.request_upload);
 }
 
 void start_run(self_ptr self) {
@@ -586,12 +595,15 @@ void request_plan(self_ptr self) {
         apply_plan(self, plan);
         auto restarts = std::move(s.held_restarts);
         auto releases = std::move(s.held_releases);
+        auto uploads = std::move(s.held_uploads);
         s.held_restarts.clear();
         s.held_releases.clear();
+        s.held_uploads.clear();
         for (auto w : restarts)
           release(self, w, true);
         for (auto w : releases)
           release(self, w, false);
+        request_uploads(self, uploads);
       },
       [=](caf::error& err) {
         finish(self, 1, "batch controller did not send the next batch plan: " +
@@ -752,7 +764,10 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       if (!all_finite(s.pending[m.id].payload)) {
         drop(self, m.id, drop_reason::non_finite);
         std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite gradient; dropped\n";
-        release(self, c.worker, false);
+        if (s.awaiting_plan)
+          s.held_releases.push_back(c.worker);  // like every release: not on the old plan
+        else
+          release(self, c.worker, false);
         return rp;
       }
       carry_out(self, s.p.policy->on_arrival(m, context(self)));

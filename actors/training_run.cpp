@@ -88,6 +88,8 @@ round_policy_options policy_options(const run_config& cfg, double rate = 0.0) {
   o.abs_sgd.target_samples = static_cast<std::uint64_t>(
     cfg.policy.abs_sgd.target_samples > 0 ? cfg.policy.abs_sgd.target_samples
                                           : cfg.train.batch * cfg.cluster.workers);
+  o.abs_sgd.linear_lr_scaling = cfg.policy.abs_sgd.linear_lr_scaling;
+  o.abs_sgd.reference_batch = static_cast<std::uint64_t>(cfg.train.batch * cfg.cluster.workers);
   o.od_sgd.warmup_rounds = static_cast<std::uint64_t>(cfg.policy.od_sgd.warmup_rounds);
   o.od_sgd.local_lr = cfg.policy.od_sgd.local_lr < 0.0 ? cfg.train.lr : cfg.policy.od_sgd.local_lr;
   o.abs.workers = static_cast<std::size_t>(cfg.cluster.workers);

@@ -253,6 +253,9 @@ std::vector<key_spec> build_registry() {
                       "cluster-wide samples per iteration of the samples trigger "
                       "(0 = train.batch × workers)")
                   .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(policy.abs_sgd.linear_lr_scaling), "",
+                      "multiply each update's learning rate by its samples over train.batch × "
+                      "workers, so a large implicit batch takes a proportionally larger step"));
   // [policy.od_sgd]
   b.push_back(run_key(HETSGD_KEY(policy.od_sgd.warmup_rounds), "rounds",
                       "plain synchronous rounds before workers start the one-step-delayed local "

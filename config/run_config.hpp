@@ -83,6 +83,7 @@ struct abs_sgd_settings {
   std::string trigger = "period";    ///< comm | period | samples
   double period_s = 0.0;             ///< seconds between syncs (0 = 2 slowest micro-batches)
   std::int64_t target_samples = 0;   ///< samples per iteration, samples trigger (0 = batch × N)
+  bool linear_lr_scaling = false;    ///< scale each update's lr by Σn / (train.batch × N)
 };
 
 /// [policy.od_sgd]

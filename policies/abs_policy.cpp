@@ -41,6 +41,9 @@ round_decision abs_policy::on_arrival(const contribution_meta& c, const policy_c
     // The upload of a job that a restart replaced (it crossed the restart message).
     d.drop.push_back({c.id, drop_reason::restarted});
     d.release.push_back(c.worker);
+    // The worker takes this release if it is newer than its job and ignores it otherwise; either
+    // way its job is now on ctx.version.
+    job_version_[c.worker] = ctx.version;
     return d;
   }
   const auto in_round = std::any_of(pending_.begin(), pending_.end(),

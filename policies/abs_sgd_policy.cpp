@@ -28,6 +28,8 @@ abs_sgd_policy::abs_sgd_policy(abs_sgd_options opts) : opts_(opts) {
                                 std::to_string(opts_.period_s));
   if (opts_.trigger == abs_sgd_trigger::samples && opts_.target_samples == 0)
     throw std::invalid_argument("abs_sgd: the samples trigger needs target_samples >= 1");
+  if (opts_.linear_lr_scaling && opts_.reference_batch == 0)
+    throw std::invalid_argument("abs_sgd: linear_lr_scaling needs reference_batch >= 1");
   traits_.name = "abs_sgd";
   traits_.payload = payload_kind::gradient_sum;
   traits_.transfer = transfer_kind::all_reduce;
@@ -113,6 +115,10 @@ round_decision abs_sgd_policy::try_close(const policy_context& ctx, close_reason
   }
   pending_.clear();
   open_ = false;
+  if (opts_.linear_lr_scaling) {
+    d.lr_scale = static_cast<double>(samples) / static_cast<double>(opts_.reference_batch);
+    d.annotations.push_back({"lr_scale", d.lr_scale});
+  }
   if (opts_.trigger == abs_sgd_trigger::comm) {
     request_sync(ctx, d);  // carried out after the releases, so workers adopt the new weights
     return d;

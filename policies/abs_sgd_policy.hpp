@@ -21,6 +21,8 @@
 ///   iteration's rate Σn / duration (the first iteration lasts period_s).
 ///
 /// Resolved details:
+/// - Learning rate: fixed η on the mean; with linear_lr_scaling the round's rate is
+///   η · Σn / reference_batch (annotation "lr_scale").
 /// - A worker that finished no micro-batch hands over (0, 0): it is applied with no effect. A
 ///   round in which nobody computed anything does not change the model (the aggregator skips an
 ///   update over zero samples).
@@ -48,6 +50,10 @@ struct abs_sgd_options {
   abs_sgd_trigger trigger = abs_sgd_trigger::period;
   double period_s = 0.1;              ///< seconds between synchronizations (period trigger)
   std::uint64_t target_samples = 0;   ///< cluster-wide samples per iteration (samples trigger)
+  /// Linear learning-rate scaling: each update's rate is multiplied by Σn / reference_batch, so
+  /// that a large implicit batch moves the model as far as that many reference batches would.
+  bool linear_lr_scaling = false;
+  std::uint64_t reference_batch = 0;  ///< samples; required with linear_lr_scaling
 };
 
 class abs_sgd_policy final : public round_policy {

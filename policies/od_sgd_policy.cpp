@@ -38,6 +38,7 @@ round_decision od_sgd_policy::on_arrival(const contribution_meta& c, const polic
     d.release.push_back(c.worker);
     return d;
   }
+  if (c.version == ctx.version + 1) { d.release.push_back(c.worker); return d; }
   return try_close(ctx, close_reason::all_arrived);
 }
 

@@ -133,6 +133,9 @@ struct round_decision {
   std::vector<worker_id> restart;         ///< abort their current job; restart from latest model
   std::vector<worker_id> request_upload;  ///< ask these to hand over what they have now
   double wake_at_s = -1.0;                ///< call on_timer at this clock time (< 0: no timer)
+  /// sample_weighted_mean: multiplies the learning rate of this update (ABS-SGD's linear
+  /// scaling by the round's samples over a reference batch).
+  double lr_scale = 1.0;
   /// Policy state worth logging with the round (e.g. ABS's K and τ_max): name, value.
   std::vector<std::pair<std::string, double>> annotations;
 

@@ -33,6 +33,9 @@ diff -q "$TMP/out" "$SRC/docs/config.md" > /dev/null \
   || fail "docs/config.md is stale: run 'build/hetsgd config-doc > docs/config.md'"
 
 expect_rc 0 "validate default.toml" -- "$BIN" validate "$SRC/config/examples/default.toml"
+for example in "$SRC"/config/examples/*.toml; do
+  expect_rc 0 "validate $(basename "$example")" -- "$BIN" validate "$example"
+done
 grep -q "ok" "$TMP/out" || fail "validate says ok"
 
 printf '[run]\nseed = 1\n[train]\nlr = "fast"\n' > "$TMP/bad.toml"
