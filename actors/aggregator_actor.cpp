@@ -77,7 +77,6 @@ struct aggregator_state {
   std::vector<worker_id> held_restarts;
   std::vector<worker_id> held_releases;
   std::vector<worker_id> held_uploads;  ///< upload requests that must follow held releases
-  std::uint64_t plan_token = 0;        ///< tags the deadline of the plan request
 
   static inline const char* name = "hetsgd.aggregator";
 };
@@ -175,6 +174,7 @@ job_msg make_job(self_ptr self, worker_id w) {
     j.delayed = st.version >= traits.warmup_rounds;
     const double lr_local = traits.local_lr < 0.0 ? st.p.lr : traits.local_lr;
     j.local_lr = lr_local / static_cast<double>(std::max<std::size_t>(1, st.members.size()));
+    j.dc_lambda = traits.dc_lambda;
   }
   st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
   return j;

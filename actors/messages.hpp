@@ -34,13 +34,14 @@ struct job_msg {
   std::uint8_t mode = 0;          ///< hetsgd::worker_mode of the policy, as an integer
   bool upload_delta = false;      ///< local_steps mode: upload w_after − w_start, not the model
   bool delayed = false;           ///< delayed_local mode: warm-up is over, overlap pushes
+  double dc_lambda = 0.0;         ///< delayed_local mode: λ of the delay-compensated local step
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
   return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
            x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s, x.local_steps,
-           x.local_lr, x.mode, x.upload_delta, x.delayed);
+           x.local_lr, x.mode, x.upload_delta, x.delayed, x.dc_lambda);
 }
 
 /// Worker → aggregator: one finished job.

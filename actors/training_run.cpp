@@ -92,6 +92,7 @@ round_policy_options policy_options(const run_config& cfg, double rate = 0.0) {
   o.abs_sgd.reference_batch = static_cast<std::uint64_t>(cfg.train.batch * cfg.cluster.workers);
   o.od_sgd.warmup_rounds = static_cast<std::uint64_t>(cfg.policy.od_sgd.warmup_rounds);
   o.od_sgd.local_lr = cfg.policy.od_sgd.local_lr < 0.0 ? cfg.train.lr : cfg.policy.od_sgd.local_lr;
+  o.od_sgd.dc_lambda = cfg.policy.od_sgd.dc_lambda;
   o.abs.workers = static_cast<std::size_t>(cfg.cluster.workers);
   o.abs.k0 = static_cast<std::size_t>(cfg.policy.abs.k0);
   o.abs.every_rounds = static_cast<std::size_t>(cfg.policy.abs.every_rounds);

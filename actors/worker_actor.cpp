@@ -14,6 +14,7 @@
 #include "gpu/flat_math.hpp"
 #include "gpu/flat_parameters.hpp"
 #include "gpu/gradient_step.hpp"
+#include "gpu/local_compensation.hpp"
 #include "gpu/models.hpp"
 #include "gpu/shard_sampler.hpp"
 #include "gpu/torch_threads.hpp"
@@ -55,6 +56,7 @@ struct worker_state {
   at::Tensor last_gradient;                 ///< gradient sum of the last push
   std::uint64_t last_samples = 0;
   bool awaiting_base = false;               ///< pushed; waiting for W^version to continue
+  double dc_lambda = 0.0;                   ///< delay compensation λ of the local step
 
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
@@ -194,13 +196,15 @@ void advance_delayed(self_ptr self) {
   st.awaiting_base = false;
   auto base = *st.latest_global;
   const version_t next_tag = st.version + 1;
+  // w̃ = W − (η_l / N) · g / n: a fresh copy of the global weights plus the worker's own step,
+  // never chained on the previous w̃ (optionally delay-compensated against the weights g was
+  // computed at).
+  auto weights_then = st.dc_lambda != 0.0 ? flatten_parameters(*st.model) : at::Tensor();
   load_job(self, base);
-  if (st.last_samples > 0) {
-    // w̃ = W − (η_l / N) · g / n: a fresh copy of the global weights plus the worker's own step.
-    auto w = flatten_parameters(*st.model);
-    add_scaled(w, st.last_gradient, -st.local_lr / static_cast<double>(st.last_samples));
-    load_flat_parameters(*st.model, w);
-  }
+  load_flat_parameters(*st.model,
+                       local_compensated_weights(base.weights.value, st.last_gradient,
+                                                 static_cast<double>(st.last_samples),
+                                                 st.local_lr, weights_then, st.dc_lambda));
   st.version = next_tag;
   st.remaining = st.job_batch;
   st.active = true;
@@ -318,6 +322,7 @@ void on_job(self_ptr self, job_msg& j) {
   st.samples_at_step_start = 0;
   st.upload_requested = false;
   st.delayed = j.delayed;
+  st.dc_lambda = j.dc_lambda;
   st.stash.reset();
   if (st.mode == worker_mode::delayed_local)
     st.latest_global = j;

@@ -265,6 +265,10 @@ std::vector<key_spec> build_registry() {
                       "η_l of a worker's local compensating step w = W − η_l·g/N on its mean "
                       "gradient g (negative = train.lr; 0 = plain delay-1 SGD)")
                   .at_least(-1));
+  b.push_back(run_key(HETSGD_KEY(policy.od_sgd.dc_lambda), "",
+                      "λ of DC-ASGD's delay-compensated local step g + λ·g⊙g⊙(W − w_then) "
+                      "(0 = plain step; the DC-ASGD paper uses 0.04)")
+                  .at_least(0));
   // [policy.abs]
   b.push_back(run_key(HETSGD_KEY(policy.abs.k0), "workers",
                       "K⁰: distinct uploads the first rounds wait for, in [1, workers]")

@@ -90,6 +90,7 @@ struct abs_sgd_settings {
 struct od_sgd_settings {
   std::int64_t warmup_rounds = 200;  ///< plain ssgd rounds before the delayed local updates
   double local_lr = -1.0;            ///< η_l of the local compensating step (< 0: train.lr)
+  double dc_lambda = 0.0;            ///< delay-compensation λ of the local step (0 = off)
 };
 
 /// [policy.abs]

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <string>
 
 namespace hetsgd {
 
@@ -12,6 +13,10 @@ od_sgd_policy::od_sgd_policy(od_sgd_options opts) {
   traits_.mode = worker_mode::delayed_local;
   traits_.warmup_rounds = opts.warmup_rounds;
   traits_.local_lr = opts.local_lr;
+  if (opts.dc_lambda < 0.0)
+    throw std::invalid_argument("od_sgd: dc_lambda must be >= 0, got " +
+                                std::to_string(opts.dc_lambda));
+  traits_.dc_lambda = opts.dc_lambda;
 }
 
 round_decision od_sgd_policy::on_start(const policy_context& ctx) {
@@ -38,7 +43,6 @@ round_decision od_sgd_policy::on_arrival(const contribution_meta& c, const polic
     d.release.push_back(c.worker);
     return d;
   }
-  if (c.version == ctx.version + 1) { d.release.push_back(c.worker); return d; }
   return try_close(ctx, close_reason::all_arrived);
 }
 

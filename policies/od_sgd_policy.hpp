@@ -16,6 +16,8 @@
 ///   outstanding push (the aggregator keeps them in order).
 /// - A departed worker's pending contributions are dropped (`crashed`) and the round closes over
 ///   the live workers (reason `membership`); a joiner is released onto the current version.
+/// - Optional delay compensation (dc_lambda > 0): the local step uses g + λ·g⊙g⊙(W^t − w̃_t),
+///   w̃_t being the weights g_t was computed at (gpu/local_compensation.hpp).
 /// - η_l defaults to η_g; with N = 1, η_l = η_g and no momentum the run equals sequential SGD;
 ///   η_l = 0 gives SGD with gradients delayed by one step.
 
@@ -30,6 +32,9 @@ namespace hetsgd {
 struct od_sgd_options {
   std::uint64_t warmup_rounds = 200;  ///< plain ssgd rounds before the delayed local updates
   double local_lr = -1.0;             ///< η_l on the worker's mean gradient (< 0: η_g)
+  /// λ of DC-ASGD's delay-compensated local rule g + λ·g⊙g⊙(W − w_then) (0 = plain step; the
+  /// DC-ASGD paper uses 0.04).
+  double dc_lambda = 0.0;
 };
 
 class od_sgd_policy final : public round_policy {

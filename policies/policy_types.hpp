@@ -49,6 +49,8 @@ struct policy_traits {
   /// delayed_local mode: η_l, the learning rate of the worker's local compensating step, on the
   /// mean gradient of its batch (< 0: the global learning rate).
   double local_lr = -1.0;
+  /// delayed_local mode: λ of the delay-compensated local step (0 = plain step).
+  double dc_lambda = 0.0;
 };
 
 /// policy_traits::local_steps of a policy whose workers take local steps until the aggregator

@@ -10,12 +10,14 @@
 /// - Small event-based fakes (spawned normally, so the test coordinator schedules them) stand in
 ///   for the aggregator's peers and record every message into one shared `world`:
 ///   fake recorder, fake evaluator, fake driver, fake workers. The batch controller is the real
-///   one with a fixed batch policy.
+///   one (fixed batch policy unless the test picks another; use_controller swaps in a fake).
 ///
 /// A fake worker does nothing on its own: the test commands it ((join_atom) → it sends a join
 /// request; contribution_msg → it pushes that contribution as a request; worker_failure_msg → it
-/// forwards it), and it records every job it gets (reply or unsolicited send) and answers the
-/// aggregator's (stop_atom) request with the worker_stats_msg the test put into its log.
+/// forwards it), and it records every job it gets (reply or unsolicited send) and every
+/// (upload_atom, version) request, and answers the aggregator's (stop_atom) request with the
+/// worker_stats_msg the test put into its log. Throughput reports reach the batch controller
+/// through report().
 
 #include <ATen/ATen.h>
 
@@ -24,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -53,10 +56,19 @@ class manual_clock final : public run_clock {
 struct received_job {
   job_msg job;
   bool reply = false;  ///< true: the answer to its join / push; false: sent unsolicited
+  /// The answer to a push: the version that push was tagged with (-1: join reply or unsolicited).
+  std::int64_t push_version = -1;
+};
+
+/// One (upload_atom, version) the aggregator sent to a fake worker.
+struct upload_request {
+  version_t version = 0;
+  std::size_t jobs_before = 0;  ///< jobs the worker had received when the request came
 };
 
 struct fake_worker_log {
   std::vector<received_job> jobs;
+  std::vector<upload_request> uploads;
   std::vector<std::string> errors;  ///< error replies to its join / push requests
   int stop_requests = 0;
   worker_stats_msg stats;           ///< what it answers to (stop_atom)
@@ -144,10 +156,17 @@ inline caf::behavior fake_worker(caf::event_based_actor* self, world_ptr w, work
       self->request(agg, caf::infinite, join_atom::value, id).then(on_job, on_error);
     },
     [=](contribution_msg& c) {
-      self->request(agg, caf::infinite, std::move(c)).then(on_job, on_error);
+      const auto tag = static_cast<std::int64_t>(c.version);
+      self->request(agg, caf::infinite, std::move(c))
+        .then([=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), true, tag}); },
+              on_error);
     },
     [=](worker_failure_msg& f) { self->send(agg, std::move(f)); },
     [=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), false}); },
+    [=](upload_atom, version_t v) {
+      auto& log = w->workers[id];
+      log.uploads.push_back({v, log.jobs.size()});
+    },
     [=](stop_atom) -> worker_stats_msg {
       auto& log = w->workers[id];
       log.stop_requests += 1;
@@ -180,14 +199,24 @@ class harness {
   caf::actor driver;
   std::vector<caf::actor> workers;
 
-  harness()
+  /// `batch_pol`: the batch controller's policy (nullptr: fixed_batch_policy(batch)).
+  explicit harness(std::shared_ptr<batch_policy> batch_pol = nullptr)
       : sys(configure(cfg)),
         sched(dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler())) {
     // Every actor is killed in the destructor; never block there on a leaked one.
     sys.await_actors_before_shutdown(false);
     recorder = sys.spawn(fake_recorder, w);
     evaluator = sys.spawn(fake_evaluator, w);
-    controller = spawn_batch_controller(sys, std::make_shared<fixed_batch_policy>(batch));
+    if (!batch_pol)
+      batch_pol = std::make_shared<fixed_batch_policy>(batch);
+    controller = spawn_batch_controller(sys, std::move(batch_pol));
+    sched.run();
+  }
+
+  /// Replaces the batch controller by `c` (e.g. a fake); call before start().
+  void use_controller(caf::actor c) {
+    caf::anon_send_exit(controller, caf::exit_reason::kill);
+    controller = std::move(c);
     sched.run();
   }
 
@@ -256,6 +285,12 @@ class harness {
     c.payload.value = std::move(gradient_sum);
     c.sent_at_s = clock->now_s();
     caf::anon_send(workers.at(i), std::move(c));
+  }
+
+  /// A worker's throughput report to the batch controller, as the real worker sends it right
+  /// before each push (enqueue it before the push).
+  void report(worker_id i, std::uint64_t samples, double compute_s) {
+    caf::anon_send(controller, throughput_msg{i, samples, compute_s});
   }
 
   /// Runs jobs until every mailbox is empty (timers do not fire).

@@ -33,7 +33,11 @@ config_value non_default_value(const hetsgd::key_spec& key) {
         if (!def || std::get<std::string>(*def) != c) return config_value{c};
       return config_value{key.choices.front()};
     }
-    case value_type::boolean: return config_value{false};
+    case value_type::boolean: {
+      // The negation of the default.
+      const auto def = key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
+      return config_value{!(def && std::get<bool>(*def))};
+    }
     case value_type::float_array: return config_value{std::vector<double>{0.5, 2.0, 1.0}};
   }
   return config_value{};
