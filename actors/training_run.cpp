@@ -144,6 +144,11 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   } catch (const std::exception& e) {
     return "policy." + cfg.policy.name + ": " + e.what();
   }
+  if (cfg.policy.batch == "dbs" && cfg.policy.name != "ssgd" && cfg.policy.name != "dbs")
+    // DBS counts one report per worker per round, and its plans hold jobs at epoch ends: that
+    // needs synchronous rounds of one batch per worker.
+    return "policy.batch: \"dbs\" works with policy.name = \"ssgd\" (or \"dbs\"), not \"" +
+           cfg.policy.name + "\"";
   if (batch_policy_for(cfg.policy.name, cfg.policy.batch) == "dbs") {
     auto o = dbs_settings_of(cfg, std::numeric_limits<std::int64_t>::max());
     if (o.global_batch < cfg.cluster.workers)

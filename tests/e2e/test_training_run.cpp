@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 #include <utility>
 #include <atomic>
 #include <filesystem>
@@ -308,9 +309,11 @@ CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "
 
 CATCH_TEST_CASE("policy settings that cannot work are refused with exit 2 naming the key",
                 "[e2e]") {
-  for (auto [set, key] : {std::pair<std::string, std::string>{"policy.abs.k0=5", "policy.abs"},
-                          {"policy.dbs.global_batch=3", "policy.dbs.global_batch"}}) {
-    auto cfg = load({set, std::string("policy.name=") + (key == "policy.abs" ? "abs" : "dbs")});
+  for (auto [name, set, key] :
+       {std::tuple<std::string, std::string, std::string>{"abs", "policy.abs.k0=5", "policy.abs"},
+        {"dbs", "policy.dbs.global_batch=3", "policy.dbs.global_batch"},
+        {"abs_sgd", "policy.batch=dbs", "policy.batch"}}) {
+    auto cfg = load({set, "policy.name=" + name});
     hetsgd::run_options opts;
     opts.out_dir = fresh_dir("badsettings");
     auto res = hetsgd::run_training(cfg, opts);
