@@ -206,7 +206,7 @@ std::vector<key_spec> build_registry() {
                            "od_sgd", "wp_sgd", "dbs"}));
   b.push_back(run_key(HETSGD_KEY(policy.batch), "",
                       "batch-size policy: fixed (train.batch each) or dbs (re-partitioned every "
-                      "epoch by speed; policy.name = \"dbs\" implies it)")
+                      "epoch by speed, under policy.name = ssgd; policy.name = \"dbs\" implies it)")
                   .one_of({"fixed", "dbs"}));
   // [policy.ssgd]
   b.push_back(run_key(HETSGD_KEY(policy.ssgd.round_timeout_s), "s",
