@@ -59,13 +59,18 @@ double effective_base_rate(const run_config& cfg, double solo_samples_per_s) {
   return solo_samples_per_s * oversubscribed_capacity_share * cores / speed_sum;
 }
 
+/// Seconds the slowest worker takes for one micro-batch; `rate` = samples/s at speed 1.
+double slowest_micro_batch_s(const run_config& cfg, double rate) {
+  const double slowest = *std::min_element(cfg.cluster.speeds.begin(), cfg.cluster.speeds.end());
+  return static_cast<double>(cfg.train.micro_batch) / (rate * slowest);
+}
+
 /// ABS-SGD's default iteration: two micro-batches of the slowest worker, so that it always
-/// completes at least one. `rate` = samples/s of a speed-1 worker.
+/// completes at least one.
 double abs_sgd_period_s(const run_config& cfg, double rate) {
   if (cfg.policy.abs_sgd.period_s > 0.0)
     return cfg.policy.abs_sgd.period_s;
-  const double slowest = *std::min_element(cfg.cluster.speeds.begin(), cfg.cluster.speeds.end());
-  return 2.0 * static_cast<double>(cfg.train.micro_batch) / (rate * slowest);
+  return 2.0 * slowest_micro_batch_s(cfg, rate);
 }
 
 /// The round policy's options. `rate`: samples/s of a speed-1 worker (0 before it is measured:
@@ -138,6 +143,15 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (cfg.cluster.transport != "local")
     return "cluster.transport: \"" + cfg.cluster.transport +
            "\" is not implemented in this build (use \"local\")";
+  const auto workers = cfg.cluster.workers;
+  if (cfg.policy.name == "backup" && cfg.policy.backup.k > workers)
+    return "policy.backup.k: " + std::to_string(cfg.policy.backup.k) +
+           " is more than cluster.workers (" + std::to_string(workers) +
+           "); a round could never close";
+  if (cfg.policy.name == "abs" && cfg.policy.abs.k0 > workers)
+    return "policy.abs.k0: " + std::to_string(cfg.policy.abs.k0) +
+           " is more than cluster.workers (" + std::to_string(workers) +
+           "); a round could never close";
   try {
     // The policy checks its own settings (e.g. wp_sgd's contraction needs 0 < lr·λ < 1).
     make_round_policy(cfg.policy.name, policy_options(cfg));
@@ -207,6 +221,19 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
 
   const double base_rate = effective_base_rate(cfg, solo);
+  if (cfg.policy.name == "abs_sgd" && cfg.policy.abs_sgd.trigger == "period" &&
+      cfg.policy.abs_sgd.period_s > 0.0) {
+    // Checked only now that the solo rate is measured: the config file alone cannot tell.
+    const double shortest = slowest_micro_batch_s(cfg, base_rate > 0.0 ? base_rate : solo);
+    if (cfg.policy.abs_sgd.period_s < shortest) {
+      res.exit_code = 2;
+      res.message = "policy.abs_sgd.period_s: " + std::to_string(cfg.policy.abs_sgd.period_s) +
+                    " s is shorter than one micro-batch of the slowest worker (" +
+                    std::to_string(shortest) + " s at the measured rate); it would hand over " +
+                    "nothing in most iterations (0 = two of its micro-batches)";
+      return res;
+    }
+  }
   // Its settings were checked by unsupported_in_this_build above.
   std::shared_ptr<round_policy> policy =
     make_round_policy(cfg.policy.name, policy_options(cfg, base_rate > 0.0 ? base_rate : solo));

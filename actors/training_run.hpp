@@ -38,8 +38,9 @@ struct run_result {
 
 run_result run_training(const run_config& cfg, const run_options& opts);
 
-/// Why a valid config cannot run in this build ("" = it can): a policy, clock, mode, transport
-/// or fault kind that is not implemented yet. The text names the config key.
+/// Why a valid config cannot run ("" = it can): a policy, clock, mode, transport or fault kind
+/// that is not implemented in this build, or policy settings that contradict the cluster (a K
+/// larger than the workers, a DBS batch smaller than them). The text names the config key.
 std::string unsupported_in_this_build(const run_config& cfg);
 
 }  // namespace hetsgd

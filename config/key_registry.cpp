@@ -224,7 +224,8 @@ std::vector<key_spec> build_registry() {
   // [policy.backup]
   b.push_back(run_key(HETSGD_KEY(policy.backup.k), "workers",
                       "a round closes with the first K contributions on the current version; the "
-                      "other workers restart (0 = live workers - 1; clamped to [1, live])")
+                      "other workers restart (0 = live workers - 1; more than cluster.workers is "
+                      "refused; clamped to [1, live] when workers leave)")
                   .at_least(0));
   // [policy.local_sgd]
   b.push_back(run_key(HETSGD_KEY(policy.local_sgd.local_steps), "steps",
@@ -247,7 +248,8 @@ std::vector<key_spec> build_registry() {
                   .one_of({"comm", "period", "samples"}));
   b.push_back(run_key(HETSGD_KEY(policy.abs_sgd.period_s), "s",
                       "iteration length of the period trigger (0 = two micro-batches of the "
-                      "slowest worker, so that it always completes at least one)")
+                      "slowest worker, so that it always completes at least one; a period "
+                      "shorter than one of them is refused when the run starts)")
                   .at_least(0));
   b.push_back(run_key(HETSGD_KEY(policy.abs_sgd.target_samples), "samples",
                       "cluster-wide samples per iteration of the samples trigger "

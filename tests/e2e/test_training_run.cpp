@@ -312,10 +312,13 @@ CATCH_TEST_CASE("policy settings that cannot work are refused with exit 2 naming
   for (auto [name, set, key] :
        {std::tuple<std::string, std::string, std::string>{"abs", "policy.abs.k0=5", "policy.abs"},
         {"dbs", "policy.dbs.global_batch=3", "policy.dbs.global_batch"},
-        {"abs_sgd", "policy.batch=dbs", "policy.batch"}}) {
+        {"abs_sgd", "policy.batch=dbs", "policy.batch"},
+        {"backup", "policy.backup.k=5", "policy.backup.k"},
+        {"abs_sgd", "policy.abs_sgd.period_s=0.00001", "policy.abs_sgd.period_s"}}) {
     auto cfg = load({set, "policy.name=" + name});
     hetsgd::run_options opts;
     opts.out_dir = fresh_dir("badsettings");
+    opts.solo_calibration_s = 0.3;
     auto res = hetsgd::run_training(cfg, opts);
     CATCH_INFO(set << " -> " << res.message);
     CATCH_CHECK(res.exit_code == 2);
