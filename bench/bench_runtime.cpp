@@ -1,8 +1,11 @@
-/// Runtime benchmarks of issue "core runtime", written as JSON under bench/results/:
+/// Runtime benchmarks, written as JSON under bench/results/:
 ///  compute  — one hetsgd worker (speed 1, one thread) against a plain LibTorch loop training the
 ///             same model on the same machine, run alternately side by side; ratio of medians.
 ///  overhead — the actor layer's control overhead per round at 4 workers: aggregator handling +
 ///             push and release message latency, as a fraction of round time.
+///  policies — every policy on the same data, seed and speeds [1, 1, 0.5, 0.25]: time to the
+///             target accuracy, final accuracy, utilization, rounds, samples dropped (one JSON
+///             line per policy), and the papers' headline claims as ratios (policy_claims.json).
 /// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
 
 #include <CLI/CLI.hpp>
@@ -15,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "actors/training_run.hpp"
 #include "bench/plain_loop.hpp"
@@ -196,6 +201,108 @@ int bench_overhead(const std::string& config, const std::string& model, int reps
   return 0;
 }
 
+/// First evaluation in a run's metrics.csv whose accuracy reached `target`: its version, i.e.
+/// the rounds applied by then (every policy applies one update per round). -1 if never.
+double rounds_to_target(const std::string& run_dir, double target) {
+  std::ifstream f(run_dir + "/metrics.csv");
+  std::string line;
+  std::getline(f, line);  // time_s,samples_applied,test_accuracy,test_loss,version
+  while (std::getline(f, line)) {
+    std::stringstream row(line);
+    std::string cell;
+    std::vector<double> v;
+    while (std::getline(row, cell, ','))
+      v.push_back(std::stod(cell));
+    if (v.size() >= 5 && v[2] >= target)
+      return v[4];
+  }
+  return -1.0;
+}
+
+/// The same cluster (data, seed, speeds [1, 1, 0.5, 0.25]) under each policy, one JSON line per
+/// policy, and the papers' headline claims as ratios in a second file.
+int bench_policies(const std::string& config, const std::string& model, double seconds,
+                   double target, const std::vector<std::string>& policies,
+                   const std::string& commit, const std::string& out) {
+  auto base = load(config, {"model.name=" + model});
+  auto data = hetsgd::shared_fashion_mnist(base.cfg.data.path);
+  hetsgd::pin_compute_threads_to_one();
+  const double solo = hetsgd::measure_solo_throughput(model, data->train,
+                                                      base.cfg.train.micro_batch, 1.0,
+                                                      base.cfg.run.seed);
+  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+  std::ofstream lines(out);
+  std::map<std::string, json> by_policy;
+  for (const auto& policy : policies) {
+    auto lc = load(config, {"model.name=" + model, "policy.name=" + policy, "cluster.workers=4",
+                            "cluster.speeds=[1.0,1.0,0.5,0.25]", "train.max_samples=0",
+                            "train.max_seconds=" + std::to_string(seconds),
+                            "train.target_accuracy=" + std::to_string(target),
+                            "train.eval_every_s=0.5", "output.plots=false",
+                            "output.progress_every_s=0"});
+    const std::string dir = "/tmp/hetsgd_bench_policies/" + policy;
+    std::filesystem::remove_all(dir);
+    auto j = header("policy_comparison", commit, lc);
+    j["policy"] = policy;
+    j["speeds"] = lc.cfg.cluster.speeds;
+    j["target_accuracy"] = target;
+    j["max_seconds"] = seconds;
+    try {
+      auto s = run_once(lc, data, solo, dir);
+      j["time_to_target_s"] = s["time_to_target_s"];
+      j["final_accuracy"] = s["final_accuracy"];
+      j["utilization"] = s["utilization"];
+      j["rounds"] = s["rounds"];
+      double r = rounds_to_target(dir, target);
+      j["rounds_to_target"] = r < 0 ? json(nullptr) : json(r);
+      j["samples_dropped"] = s["samples_dropped"];
+      j["samples_applied"] = s["samples_applied"];
+      j["elapsed_s"] = s["elapsed_s"];
+      j["base_rate"] = s["base_rate"];
+      j["error"] = nullptr;
+    } catch (const std::exception& e) {
+      j["error"] = e.what();
+    }
+    std::cerr << policy << ": " << j.dump() << "\n";
+    lines << j.dump() << "\n";
+    by_policy[policy] = j;
+  }
+  // The claims: ratios of times (or rounds) to the target; null where a side never reached it.
+  auto ratio = [&](const std::string& num_key, const std::string& a, const std::string& b) -> json {
+    if (!by_policy.count(a) || !by_policy.count(b))
+      return nullptr;
+    auto& x = by_policy[a][num_key];
+    auto& y = by_policy[b][num_key];
+    if (!x.is_number() || !y.is_number() || x.get<double>() <= 0.0)
+      return nullptr;
+    return y.get<double>() / x.get<double>();
+  };
+  std::string best;
+  for (auto b : {"ssgd", "asgd", "ssp", "backup", "local_sgd"})
+    if (by_policy.count(b) && by_policy[b]["time_to_target_s"].is_number() &&
+        (best.empty() || by_policy[b]["time_to_target_s"].get<double>() <
+                           by_policy[best]["time_to_target_s"].get<double>()))
+      best = b;
+  json claims = header("policy_claims", commit, base);
+  claims["target_accuracy"] = target;
+  claims["best_baseline"] = best.empty() ? json(nullptr) : json(best);
+  claims["abs_sgd_speedup_vs_best_baseline"] = best.empty() ? json(nullptr)
+                                                             : ratio("time_to_target_s", "abs_sgd", best);
+  claims["abs_sgd_goal"] = 1.30;
+  claims["dbs_speedup_vs_ssgd"] = ratio("time_to_target_s", "dbs", "ssgd");
+  claims["dbs_final_accuracy_minus_ssgd"] =
+    by_policy.count("dbs") && by_policy.count("ssgd") && by_policy["dbs"]["final_accuracy"].is_number() &&
+        by_policy["ssgd"]["final_accuracy"].is_number()
+      ? json(by_policy["dbs"]["final_accuracy"].get<double>() -
+             by_policy["ssgd"]["final_accuracy"].get<double>())
+      : json(nullptr);
+  claims["abs_rounds_ratio_backup_over_abs"] = ratio("rounds_to_target", "abs", "backup");
+  claims["abs_rounds_ratio_local_sgd_over_abs"] = ratio("rounds_to_target", "abs", "local_sgd");
+  auto claims_path = std::filesystem::path(out).parent_path() / "policy_claims.json";
+  write(claims, claims_path.string());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,6 +323,17 @@ int main(int argc, char** argv) {
     sc->add_option("--commit", commit, "git commit recorded in the JSON");
     sc->add_option("--out", out, "output JSON path")->required();
   }
+  double target = 0.80;
+  std::vector<std::string> policies{"ssgd", "asgd",   "ssp",    "backup", "local_sgd",
+                                    "abs",  "abs_sgd", "od_sgd", "wp_sgd", "dbs"};
+  auto* cmp = app.add_subcommand("policies", "every policy on the same cluster, one line each");
+  cmp->add_option("--config", config, "base config");
+  cmp->add_option("--model", model, "mlp | cnn");
+  cmp->add_option("--seconds", seconds, "seconds per policy");
+  cmp->add_option("--target", target, "test accuracy whose time to reach is compared");
+  cmp->add_option("--policies", policies, "policies to run")->delimiter(',');
+  cmp->add_option("--commit", commit, "git commit recorded in the JSON");
+  cmp->add_option("--out", out, "output JSON-lines path")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -224,6 +342,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("compute"))
       return bench_compute(config, model, reps, seconds, commit, out);
+    if (app.got_subcommand("policies"))
+      return bench_policies(config, model, seconds, target, policies, commit, out);
     return bench_overhead(config, model, reps, seconds, commit, out);
   } catch (const std::exception& e) {
     std::cerr << "bench: " << e.what() << "\n";

@@ -14,4 +14,8 @@ mkdir -p bench/results
   --out bench/results/round_overhead_cnn.json
 "$BUILD/bench/bench_runtime" overhead --model mlp --reps 3 --seconds 8 --commit "$commit" \
   --out bench/results/round_overhead_mlp.json
+# Every policy on the same cluster, 30 s each (about 5 minutes): one JSON line per policy, and
+# the papers' headline claims as ratios in bench/results/policy_claims.json.
+"$BUILD/bench/bench_runtime" policies --model mlp --seconds 30 --target 0.80 --commit "$commit" \
+  --out bench/results/policies.jsonl
 echo "bench: results in bench/results/"
