@@ -43,6 +43,7 @@ struct worker_slot {
   double share_begin = 0.0;
   double share_end = 1.0;
   std::uint64_t pushed_since_progress = 0;
+  std::shared_ptr<worker_counters> counters;  ///< of the incarnation that joined last
 };
 
 }  // namespace
@@ -538,18 +539,21 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
         [=](worker_stats_msg& s) {
           auto& a = self->state.acct.workers[w];
           a.final_stats = true;
-          a.samples_computed = s.samples_computed;
-          a.samples_in_flight = s.samples_in_flight;
+          a.booked += 1;
+          // Summed: earlier incarnations of a worker that crashed and rejoined were booked at
+          // their crash.
+          a.samples_computed += s.samples_computed;
+          a.samples_in_flight += s.samples_in_flight;
           // Samples of jobs discarded by a restart never reached us as a contribution: they
           // are dropped (restarted), which keeps computed = applied + dropped + in flight.
           a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += s.samples_discarded;
-          a.micro_batches = s.micro_batches;
-          a.jobs = s.jobs;
-          a.compute_s = s.compute_s;
-          a.stretch_s = s.stretch_s;
-          a.idle_s = s.idle_s;
-          a.release_latency_s = s.release_latency_s;
-          a.release_cpu_wait_s = s.release_cpu_wait_s;
+          a.micro_batches += s.micro_batches;
+          a.jobs += s.jobs;
+          a.compute_s += s.compute_s;
+          a.stretch_s += s.stretch_s;
+          a.idle_s += s.idle_s;
+          a.release_latency_s += s.release_latency_s;
+          a.release_cpu_wait_s += s.release_cpu_wait_s;
           stats_done(self);
         },
         [=](caf::error& err) {
@@ -611,6 +615,33 @@ void request_plan(self_ptr self) {
       });
 }
 
+/// A worker incarnation died without reporting: what it computed and never delivered is lost.
+/// Its counters outlive it (worker_counters), so the loss is booked exactly: dropped (crashed),
+/// and its discarded restarts as dropped (restarted).
+void book_crash(self_ptr self, worker_id w) {
+  auto& st = self->state;
+  auto& slot = st.slots[w];
+  auto& a = st.acct.workers[w];
+  a.crashes += 1;
+  if (!slot.counters)
+    return;  // no counters (a test's fake worker): the run reports it as not accounted
+  const std::uint64_t computed = slot.counters->samples_computed;
+  const std::uint64_t pushed = slot.counters->samples_pushed;
+  const std::uint64_t discarded = slot.counters->samples_discarded;
+  const std::uint64_t lost = computed - std::min(computed, pushed + discarded);
+  a.booked += 1;
+  a.samples_computed += computed;
+  a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += discarded;
+  a.dropped[static_cast<std::size_t>(drop_reason::crashed)] += lost;
+  record(self, {{"type", "dropped"},
+                {"worker", w},
+                {"reason", to_string(drop_reason::crashed)},
+                {"samples", lost},
+                {"in_flight", true},
+                {"current_version", st.version}});
+  slot.counters.reset();
+}
+
 void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
   auto& st = self->state;
   auto& slot = st.slots[w];
@@ -619,6 +650,8 @@ void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
   slot.live = false;
   slot.waiting.clear();
   st.acct.workers[w].left = true;
+  if (!st.stopping)
+    book_crash(self, w);
   auto& live = st.members.live;
   live.erase(std::remove(live.begin(), live.end(), w), live.end());
   st.members.epoch += 1;
@@ -702,24 +735,38 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::runtime_error,
                                "worker id " + std::to_string(w) + " out of range");
       auto& slot = s.slots[w];
-      if (slot.joined || s.stopping)
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (s.stopping || (slot.live && slot.handle == sender))
         return caf::make_error(caf::sec::runtime_error,
                                "worker " + std::to_string(w) + " cannot join now");
-      slot.handle = caf::actor_cast<caf::actor>(self->current_sender());
+      // A new incarnation of a live worker replaces it (a restart whose old incarnation's down
+      // message has not arrived yet): the old one is lost, as in a crash.
+      if (slot.live)
+        on_member_lost(self, w, "replaced by a new incarnation");
+      const bool rejoin = slot.joined;
+      slot.handle = sender;
       slot.joined = true;
       slot.live = true;
+      slot.counters = s.p.counters ? s.p.counters->current(w) : nullptr;
+      s.acct.workers[w].incarnations += 1;
+      s.acct.workers[w].left = false;
       self->monitor(slot.handle);
       auto& live = s.members.live;
       live.insert(std::upper_bound(live.begin(), live.end(), w), w);
       s.members.epoch += 1;
       record(self, {{"type", "membership"},
                     {"worker", w},
-                    {"change", "joined"},
+                    {"change", rejoin ? "rejoined" : "joined"},
                     {"epoch", s.members.epoch},
                     {"live", live}});
       auto rp = self->make_response_promise<job_msg>();
       slot.waiting.push_back(rp);
-      start_run(self);
+      if (s.started)
+        // Into the running job: the policy releases it with the current weights, its data
+        // share and its batch, and it contributes from the next round.
+        carry_out(self, s.p.policy->on_membership_change(context(self)));
+      else
+        start_run(self);
       return rp;
     },
     [=](contribution_msg& c) -> caf::result<job_msg> {
@@ -761,14 +808,22 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         slot.waiting.clear();
         return rp;
       }
-      if (!all_finite(s.pending[m.id].payload)) {
-        drop(self, m.id, drop_reason::non_finite);
-        std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite gradient; dropped\n";
-        if (s.awaiting_plan)
-          s.held_releases.push_back(c.worker);  // like every release: not on the old plan
-        else
-          release(self, c.worker, false);
-        return rp;
+      if (auto& e = s.pending[m.id]; !all_finite(e.payload)) {
+        // Its samples are dropped (non_finite) and never touch the model. The policy still sees
+        // the arrival, as an empty one (no samples, a payload that changes nothing), so that a
+        // policy waiting for this worker's hand-over goes on exactly as if it had computed
+        // nothing.
+        count_dropped(self, m, drop_reason::non_finite);
+        std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite "
+                  << to_string(s.p.policy->traits().payload) << "; its " << m.samples
+                  << " samples are dropped\n";
+        m.samples = 0;
+        m.local_steps = 0;
+        e.meta = m;
+        e.loss_sum = 0.0;
+        e.payload = s.p.policy->traits().payload == payload_kind::model
+                      ? current_snapshot(self)  // averaging it in moves nothing forward
+                      : at::zeros_like(e.payload);
       }
       carry_out(self, s.p.policy->on_arrival(m, context(self)));
       return rp;

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "actors/run_clock.hpp"
+#include "actors/worker_counters.hpp"
 #include "policies/round_policy.hpp"
 
 namespace hetsgd {
@@ -45,6 +46,8 @@ struct aggregator_params {
   caf::actor evaluator;
   caf::actor recorder;
   caf::actor batch_controller;
+  /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
+  std::shared_ptr<counter_board> counters;
 };
 
 /// Spawns the aggregator (event-based: its handlers are short and never block).

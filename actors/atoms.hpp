@@ -21,6 +21,7 @@ using metric_atom = caf::atom_constant<caf::atom("hs_metric")>;   ///< recorder:
 using summary_atom = caf::atom_constant<caf::atom("hs_summary")>; ///< recorder: summary
 using upload_atom = caf::atom_constant<caf::atom("hs_upload")>;   ///< aggregator → worker
 using plan_atom = caf::atom_constant<caf::atom("hs_plan")>;       ///< next batch plan, please
+using fault_atom = caf::atom_constant<caf::atom("hs_fault")>;     ///< injector → worker
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

@@ -17,7 +17,7 @@ std::uint64_t run_account::samples_computed() const {
   std::uint64_t s = 0;
   for (auto& w : workers)
     // A worker that never reported (it failed) computed at least what reached us.
-    s += w.final_stats ? w.samples_computed : w.samples_pushed;
+    s += w.accounted() ? w.samples_computed : w.samples_pushed;
   return s;
 }
 
@@ -31,7 +31,7 @@ std::uint64_t run_account::samples_dropped() const {
 std::uint64_t run_account::samples_in_flight_at_end() const {
   std::uint64_t s = 0;
   for (auto& w : workers)
-    s += w.samples_pending_at_end + (w.final_stats ? w.samples_in_flight : 0);
+    s += w.samples_pending_at_end + (w.accounted() ? w.samples_in_flight : 0);
   return s;
 }
 
@@ -121,17 +121,19 @@ std::string run_account::summary_json() const {
                     : 0.0;
     per.push_back({{"id", w.id},
                    {"speed", w.speed},
-                   {"samples", w.final_stats ? w.samples_computed : w.samples_pushed},
+                   {"samples", w.accounted() ? w.samples_computed : w.samples_pushed},
                    {"samples_applied", w.samples_applied},
                    {"samples_in_flight_at_end",
-                    w.samples_pending_at_end + (w.final_stats ? w.samples_in_flight : 0)},
+                    w.samples_pending_at_end + (w.accounted() ? w.samples_in_flight : 0)},
                    {"dropped", dropped},
                    {"compute_s", w.compute_s},
                    {"stretch_s", w.stretch_s},
                    {"idle_s", w.idle_s},
                    {"busy_samples_per_s", rate},
                    {"contributions", w.contributions},
-                   {"reported", w.final_stats},
+                   {"reported", w.accounted()},
+                   {"incarnations", w.incarnations},
+                   {"crashes", w.crashes},
                    {"failed", w.failed}});
   }
   j["per_worker"] = per;

@@ -28,7 +28,12 @@ struct worker_account {
   bool final_stats = false;           ///< the worker answered the stop request
   bool failed = false;
   bool left = false;
-  // From the worker's final report.
+  std::uint32_t incarnations = 0;     ///< joins (1 + rejoins)
+  std::uint32_t booked = 0;           ///< incarnations whose samples are booked (stop or crash)
+  std::uint32_t crashes = 0;          ///< incarnations lost to a crash
+  /// Every incarnation's computed samples are known: reported at the stop or read at the crash.
+  bool accounted() const { return incarnations > 0 && booked == incarnations; }
+  // Summed over the incarnations: from their final reports, or read at their crash.
   std::uint64_t samples_computed = 0;
   std::uint64_t samples_in_flight = 0;
   std::uint64_t micro_batches = 0;

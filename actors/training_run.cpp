@@ -15,6 +15,7 @@
 #include "actors/atoms.hpp"
 #include "actors/batch_controller_actor.hpp"
 #include "actors/evaluator_actor.hpp"
+#include "actors/fault_injector_actor.hpp"
 #include "actors/message_types.hpp"
 #include "actors/recorder_actor.hpp"
 #include "actors/worker_actor.hpp"
@@ -170,9 +171,11 @@ std::string unsupported_in_this_build(const run_config& cfg) {
              " is smaller than cluster.workers (" + std::to_string(cfg.cluster.workers) +
              "); every worker needs at least one sample per iteration";
   }
-  if (!cfg.faults.empty())
-    return "faults: fault injection is not implemented in this build (" + cfg.faults.front().source +
-           ")";
+  for (const auto& f : cfg.faults)
+    if (!fault_kind_supported(f.kind))
+      return f.source + ": faults[].kind: \"" + f.kind +
+             "\" is not implemented in this build (implemented: slowdown, pause, nan, crash, "
+             "rejoin)";
   return {};
 }
 
@@ -292,14 +295,17 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.evaluator = evaluator;
   ap.recorder = recorder;
   ap.batch_controller = controller;
+  auto counters = std::make_shared<counter_board>();
+  ap.counters = counters;
   auto aggregator = spawn_aggregator(sys, std::move(ap));
 
-  std::vector<caf::actor> workers;
-  for (std::int64_t i = 0; i < cfg.cluster.workers; ++i) {
+  // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
+  auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
+                            counters](worker_id id) {
     worker_params wp;
-    wp.id = static_cast<worker_id>(i);
+    wp.id = id;
     wp.workers = static_cast<int>(cfg.cluster.workers);
-    wp.speed = cfg.cluster.speeds.at(static_cast<std::size_t>(i));
+    wp.speed = cfg.cluster.speeds.at(id);
     wp.base_rate = base_rate;
     wp.model_name = cfg.model.name;
     wp.seed = cfg.run.seed;
@@ -309,8 +315,16 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.clock = clock;
     wp.aggregator = aggregator;
     wp.batch_controller = controller;
-    workers.push_back(spawn_worker(sys, std::move(wp)));
-  }
+    wp.counters = counters->open(id);
+    return spawn_worker(sys, std::move(wp));
+  };
+  std::vector<caf::actor> workers;
+  for (std::int64_t i = 0; i < cfg.cluster.workers; ++i)
+    workers.push_back(spawn_incarnation(static_cast<worker_id>(i)));
+  caf::actor injector;
+  if (!cfg.faults.empty())
+    injector = spawn_fault_injector(
+      sys, fault_injector_params{cfg.faults, clock, recorder, workers, spawn_incarnation});
 
   {
     caf::scoped_actor self{sys};
@@ -352,6 +366,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
         }
       });
   }
+  if (injector)
+    caf::anon_send_exit(injector, caf::exit_reason::user_shutdown);
   for (auto& w : workers)
     caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(aggregator, caf::exit_reason::user_shutdown);

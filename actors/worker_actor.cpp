@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 
 #include "actors/atoms.hpp"
@@ -64,6 +65,10 @@ struct worker_state {
 
   worker_stats_msg stats;
   bool stopped = false;
+  // Injected faults.
+  double slowdown = 1.0;   ///< factor on the emulated time of every micro-batch
+  bool paused = false;     ///< frozen: computes nothing, pushes nothing until resumed
+  bool poisoned = false;   ///< pushes NaN payloads
 
   static inline const char* name = "hetsgd.worker";
 };
@@ -126,6 +131,10 @@ at::Tensor push(self_ptr self) {
   } else {
     c.payload.value = flatten_gradients(*st.model);
   }
+  if (st.poisoned)
+    c.payload.value.fill_(std::numeric_limits<float>::quiet_NaN());  // a `nan` fault
+  if (st.p.counters)
+    st.p.counters->samples_pushed += st.job_samples;
   c.sent_at_s = st.p.clock->now_s();
   zero_gradients(*st.model);
   self->send(st.p.batch_controller, throughput_msg{st.p.id, st.job_samples, st.job_busy_s});
@@ -239,6 +248,8 @@ double emulated_slowness(const worker_params& p, std::int64_t n, double dt) {
 void step(self_ptr self) {
   auto& st = self->state;
   st.pacing = false;
+  if (st.paused)
+    return;  // resumed by the fault's end, which schedules the next step
   if (st.mode == worker_mode::continuous && st.upload_requested)
     hand_over(self);  // the request came while the last micro-batch was still (emulated) busy
   if (st.remaining <= 0 && st.local_steps_total > 0) {
@@ -268,13 +279,16 @@ void step(self_ptr self) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = accumulate_gradients(*st.model, st.p.data->train, idx);
   double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  double slow = emulated_slowness(st.p, n, dt);
+  // A slowdown fault stretches the whole micro-batch (compute plus emulated slowness).
+  double slow = (dt + emulated_slowness(st.p, n, dt)) * st.slowdown - dt;
   st.remaining -= n;
   st.job_samples += static_cast<std::uint64_t>(n);
   st.job_compute_s += dt;
   st.job_busy_s += dt + slow;
   st.job_loss_sum += r.loss_sum;
   st.stats.samples_computed += static_cast<std::uint64_t>(n);
+  if (st.p.counters)
+    st.p.counters->samples_computed += static_cast<std::uint64_t>(n);
   st.stats.micro_batches += 1;
   st.stats.compute_s += dt;
   st.stats.stretch_s += slow;
@@ -303,6 +317,8 @@ void on_job(self_ptr self, job_msg& j) {
     // aggregator books as dropped (restarted). Its partial gradient must not leak into the next
     // push.
     st.stats.samples_discarded += st.job_samples;
+    if (st.p.counters)
+      st.p.counters->samples_discarded += st.job_samples;
     zero_gradients(*st.model);
     st.job_samples = 0;
     st.job_compute_s = 0.0;
@@ -405,16 +421,39 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       if (!s.active || s.stopped)
         return;
       if (s.mode == worker_mode::continuous) {
-        // Finish the micro-batch in flight first: if its emulated time is still running, the
-        // hand-over happens when it ends (step()).
+        // Finish the micro-batch in flight first: if its emulated time is still running (or the
+        // worker is paused), the hand-over happens when it ends (step()).
         s.upload_requested = true;
-        if (!s.pacing)
+        if (!s.pacing && !s.paused)
           guarded([&] { hand_over(self); });
         return;
       }
       // Only a job on that version running until asked can answer; anything else is stale.
       if (s.version == version && s.local_steps_total == until_upload_requested)
         s.upload_requested = true;
+    },
+    [=](fault_atom, const std::string& kind, double factor, bool on) {
+      auto& s = self->state;
+      if (kind == "slowdown") {
+        s.slowdown = on ? factor : 1.0;
+      } else if (kind == "nan") {
+        s.poisoned = on;
+      } else if (kind == "pause") {
+        const bool resume = s.paused && !on;
+        s.paused = on;
+        if (on && s.waiting_since_s < 0.0)
+          start_waiting(self);  // frozen time counts as idle, not as compute
+        if (resume) {
+          if (s.waiting_since_s >= 0.0 && s.active) {
+            s.stats.idle_s += s.p.clock->now_s() - s.waiting_since_s;
+            s.waiting_since_s = -1.0;
+          }
+          if (s.active && !s.pacing) {
+            ++s.job_seq;  // any compute message queued while paused is stale now
+            schedule_compute(self, 0.0);
+          }
+        }
+      }
     },
     [=](stop_atom) {
       auto& s = self->state;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include "actors/run_clock.hpp"
+#include "actors/worker_counters.hpp"
 #include "policies/policy_types.hpp"
 
 namespace hetsgd {
@@ -39,6 +40,7 @@ struct worker_params {
   clock_ptr clock;
   caf::actor aggregator;
   caf::actor batch_controller;
+  std::shared_ptr<worker_counters> counters;  ///< survives the actor (crash accounting); may be null
 };
 
 /// Spawns a worker on its own thread.
