@@ -31,7 +31,8 @@ round_decision wp_sgd_policy::on_timer(const policy_context& ctx) {
   if (asked_ || ctx.now_s + 1e-9 < next_request_at_s_)
     return d;
   asked_ = true;
-  d.request_upload = ctx.members->live;
+  asked_workers_ = ctx.members->live;
+  d.request_upload = asked_workers_;
   return d;
 }
 
@@ -41,7 +42,8 @@ round_decision wp_sgd_policy::on_arrival(const contribution_meta& c, const polic
     d.drop.push_back({c.id, drop_reason::crashed});
     return d;
   }
-  if (c.version != ctx.version || !asked_ || pending_.count(c.worker) != 0) {
+  if (c.version != ctx.version || !asked_ || pending_.count(c.worker) != 0 ||
+      !std::binary_search(asked_workers_.begin(), asked_workers_.end(), c.worker)) {
     // Not an answer to this period's request: its work belongs to an older model.
     d.drop.push_back({c.id, drop_reason::late});
     d.release.push_back(c.worker);
@@ -55,7 +57,8 @@ round_decision wp_sgd_policy::try_close(const policy_context& ctx, close_reason 
   round_decision d;
   if (!asked_ || pending_.empty())
     return d;
-  for (auto w : ctx.members->live)
+  // Everybody asked who is still live (departures leave asked_workers_).
+  for (auto w : asked_workers_)
     if (pending_.count(w) == 0)
       return d;
   std::vector<double> work;
@@ -77,6 +80,7 @@ round_decision wp_sgd_policy::try_close(const policy_context& ctx, close_reason 
   }
   pending_.clear();
   asked_ = false;
+  asked_workers_.clear();
   next_request_at_s_ = ctx.now_s + opts_.period_s;
   d.wake_at_s = next_request_at_s_;
   return d;
@@ -85,6 +89,11 @@ round_decision wp_sgd_policy::try_close(const policy_context& ctx, close_reason 
 round_decision wp_sgd_policy::on_membership_change(const policy_context& ctx) {
   round_decision d;
   d.drop = drop_departed(pending_, *ctx.members);
+  // A departed worker is not waited for; if it rejoins, it is a new incarnation that was not
+  // asked, and it is asked at the next period.
+  asked_workers_.erase(std::remove_if(asked_workers_.begin(), asked_workers_.end(),
+                                      [&](worker_id w) { return !ctx.members->contains(w); }),
+                       asked_workers_.end());
   auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   auto closed = try_close(ctx, close_reason::membership);

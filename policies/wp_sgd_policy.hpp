@@ -13,7 +13,8 @@
 ///   every upload then equals the global model, so the model is unchanged.
 /// - An upload on an older version, or from a non-member, is dropped (`late` / `crashed`);
 ///   a departed worker's pending upload is dropped as `crashed` and the period closes without
-///   it (reason `membership`); a joining worker is released at once and asked at the next period.
+///   it (reason `membership`); a joining worker is released at once and asked at the next period
+///   (the open period does not wait for it).
 
 #include <cstdint>
 #include <map>
@@ -49,6 +50,7 @@ class wp_sgd_policy final : public round_policy {
   wp_sgd_options opts_;
   policy_traits traits_;
   bool asked_ = false;                               ///< uploads requested this period
+  std::vector<worker_id> asked_workers_;             ///< who was asked (sorted)
   double next_request_at_s_ = 0.0;
   std::map<worker_id, contribution_meta> pending_;   ///< this period's uploads
   std::vector<worker_id> known_;                     ///< live set last seen, to tell who joined

@@ -78,3 +78,24 @@ CATCH_TEST_CASE("wp_sgd: contraction needs a valid lr * l2, period must be posit
                         std::invalid_argument);
   CATCH_CHECK_NOTHROW(wp_sgd_policy(wp_sgd_options{1.0, wp_weighting::contraction, 0.05, 0.01}));
 }
+
+CATCH_TEST_CASE("wp_sgd: a worker that rejoins during an open period is not waited for",
+                "[policies][wp_sgd]") {
+  wp_sgd_policy p(wp_sgd_options{1.0, wp_weighting::samples, 0.0, 0.0});
+  fake_aggregator agg(p, {0, 1, 2});
+  agg.start();
+  agg.fire_timer_at(1.0);  // asks 0, 1, 2
+  CATCH_CHECK_FALSE(agg.push(0, 100).close);
+  CATCH_CHECK_FALSE(agg.remove_workers({1}).close);  // 1 crashes before uploading
+  auto back = agg.add_workers({1});                   // and rejoins: released, not asked
+  CATCH_CHECK(sorted(back.release) == std::vector<worker_id>{1});
+  CATCH_CHECK_FALSE(back.close);
+  // The period closes on the uploads of the workers that were asked and are still live.
+  auto d = agg.push(2, 100);
+  CATCH_REQUIRE(d.close);
+  CATCH_CHECK(d.apply.size() == 2);
+  // The rejoined worker is asked at the next period.
+  auto next = agg.fire_timer_at(2.0);
+  CATCH_CHECK(sorted(next.request_upload) == std::vector<worker_id>{0, 1, 2});
+  CATCH_CHECK(agg.contract_held());
+}
