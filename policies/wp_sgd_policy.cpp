@@ -78,6 +78,11 @@ round_decision wp_sgd_policy::try_close(const policy_context& ctx, close_reason 
     d.release.push_back(w);
     ++i;
   }
+  // A worker that joined while the period was open is taking local steps from an older model
+  // and was not asked: restart it on the new one (its few steps are discarded and counted).
+  for (auto w : ctx.members->live)
+    if (pending_.count(w) == 0)
+      d.restart.push_back(w);
   pending_.clear();
   asked_ = false;
   asked_workers_.clear();
@@ -98,9 +103,13 @@ round_decision wp_sgd_policy::on_membership_change(const policy_context& ctx) {
   known_ = ctx.members->live;
   auto closed = try_close(ctx, close_reason::membership);
   closed.drop.insert(closed.drop.begin(), d.drop.begin(), d.drop.end());
-  for (auto w : joined)
+  for (auto w : joined) {
+    // A joiner waits on its join request: release it, never restart it.
+    closed.restart.erase(std::remove(closed.restart.begin(), closed.restart.end(), w),
+                         closed.restart.end());
     if (std::find(closed.release.begin(), closed.release.end(), w) == closed.release.end())
       closed.release.push_back(w);
+  }
   return closed;
 }
 

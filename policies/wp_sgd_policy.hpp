@@ -14,7 +14,8 @@
 /// - An upload on an older version, or from a non-member, is dropped (`late` / `crashed`);
 ///   a departed worker's pending upload is dropped as `crashed` and the period closes without
 ///   it (reason `membership`); a joining worker is released at once and asked at the next period
-///   (the open period does not wait for it).
+///   (the open period does not wait for it; when it closes, the joiner is restarted on the new
+///   model, its few local steps on the old one discarded and counted).
 
 #include <cstdint>
 #include <map>

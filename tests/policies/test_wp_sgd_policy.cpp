@@ -94,6 +94,10 @@ CATCH_TEST_CASE("wp_sgd: a worker that rejoins during an open period is not wait
   auto d = agg.push(2, 100);
   CATCH_REQUIRE(d.close);
   CATCH_CHECK(d.apply.size() == 2);
+  // The joiner took steps from the old model: it restarts on the new one, so that it answers the
+  // next period's request (made for the new version).
+  CATCH_CHECK(d.restart == std::vector<worker_id>{1});
+  CATCH_CHECK(agg.job_version(1) == agg.version());
   // The rejoined worker is asked at the next period.
   auto next = agg.fire_timer_at(2.0);
   CATCH_CHECK(sorted(next.request_upload) == std::vector<worker_id>{0, 1, 2});
