@@ -15,6 +15,7 @@
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/run_accounting.hpp"
+#include "actors/straggler_report.hpp"
 #include "actors/thread_cpu_wait.hpp"
 #include "gpu/flat_math.hpp"
 #include "gpu/flat_sgd.hpp"
@@ -78,6 +79,7 @@ struct aggregator_state {
   std::vector<worker_id> held_restarts;
   std::vector<worker_id> held_releases;
   std::vector<worker_id> held_uploads;  ///< upload requests that must follow held releases
+  std::unique_ptr<straggler_report> stragglers;  ///< null when the report is off
 
   static inline const char* name = "hetsgd.aggregator";
 };
@@ -518,6 +520,12 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
   st.acct.exit_code = exit_code;
   st.acct.end_reason = reason;
   record(self, {{"type", "end"}, {"reason", reason}, {"exit_code", exit_code}});
+  if (st.stragglers) {
+    st.acct.stragglers.current = st.stragglers->current();
+    st.acct.stragglers.per_worker.clear();
+    for (worker_id w = 0; w < st.stragglers->workers(); ++w)
+      st.acct.stragglers.per_worker.push_back(st.stragglers->stats(w));
+  }
   for (auto& [id, e] : st.pending)
     st.acct.workers[e.meta.worker].samples_pending_at_end += e.meta.samples;
   st.pending.clear();
@@ -615,6 +623,20 @@ void request_plan(self_ptr self) {
       });
 }
 
+/// Logs every change of the current straggler.
+void record_straggler_changes(self_ptr self, const std::vector<straggler_change>& changes) {
+  auto& st = self->state;
+  for (auto& c : changes) {
+    st.acct.stragglers.changes += 1;
+    auto s = st.stragglers->stats(c.worker);
+    record(self, {{"type", "straggler"},
+                  {"worker", c.worker},
+                  {"change", c.became ? "became" : "recovered"},
+                  {"ewma_s_per_sample", s.ewma_s_per_sample},
+                  {"ewma_step_s", s.ewma_s}});
+  }
+}
+
 /// A worker incarnation died without reporting: what it computed and never delivered is lost.
 /// Its counters outlive it (worker_counters), so the loss is booked exactly: dropped (crashed),
 /// and its discarded restarts as dropped (restarted).
@@ -650,8 +672,11 @@ void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
   slot.live = false;
   slot.waiting.clear();
   st.acct.workers[w].left = true;
-  if (!st.stopping)
+  if (!st.stopping) {
     book_crash(self, w);
+    if (st.stragglers)
+      record_straggler_changes(self, st.stragglers->forget(w));
+  }
   auto& live = st.members.live;
   live.erase(std::remove(live.begin(), live.end(), w), live.end());
   st.members.epoch += 1;
@@ -686,6 +711,11 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   st.acct.solo_samples_per_s = st.p.solo_samples_per_s;
   st.acct.base_rate = st.p.base_rate;
   st.acct.workers.resize(st.slots.size());
+  if (st.p.straggler_report) {
+    st.stragglers = std::make_unique<straggler_report>(st.slots.size(), st.p.straggler_ewma_alpha,
+                                                       st.p.straggler_factor);
+    st.acct.stragglers.enabled = true;
+  }
   for (std::size_t w = 0; w < st.slots.size(); ++w) {
     st.acct.workers[w].id = static_cast<worker_id>(w);
     st.acct.workers[w].speed = w < st.p.speeds.size() ? st.p.speeds[w] : 1.0;
@@ -783,6 +813,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       a.push_latency_s += std::max(0.0, t - c.sent_at_s);
       a.push_cpu_wait_s += std::min(std::max(0.0, t - c.sent_at_s), bt.core_wait_s());
       slot.pushed_since_progress += c.samples;
+      if (s.stragglers && !s.stopping)
+        record_straggler_changes(self, s.stragglers->on_step(c.worker, c.busy_s, c.samples));
       s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
       auto rp = self->make_response_promise<job_msg>();
       slot.waiting.push_back(rp);
@@ -853,6 +885,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       pm.samples_applied = s.acct.samples_applied;
       pm.rounds = s.acct.rounds;
       pm.accuracy = s.last_accuracy;
+      if (s.stragglers && s.stragglers->current())
+        pm.straggler = static_cast<std::int64_t>(*s.stragglers->current());
       for (auto& slot : s.slots) {
         pm.worker_rates.push_back(static_cast<double>(slot.pushed_since_progress) / dt);
         slot.pushed_since_progress = 0;

@@ -48,6 +48,9 @@ struct aggregator_params {
   caf::actor batch_controller;
   /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
   std::shared_ptr<counter_board> counters;
+  bool straggler_report = true;         ///< keep the straggler report (events, progress, summary)
+  double straggler_factor = 1.5;
+  double straggler_ewma_alpha = 0.2;
 };
 
 /// Spawns the aggregator (event-based: its handlers are short and never block).

@@ -54,12 +54,13 @@ struct contribution_msg {
   double loss_sum = 0.0;          ///< Σ per-sample training loss of these samples
   tensor_payload payload;         ///< gradient sum, model delta or model (policy traits say)
   double sent_at_s = 0.0;
+  double busy_s = 0.0;            ///< compute plus emulated slowness: the step time
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contribution_msg& x) {
   return f(caf::meta::type_name("hetsgd::contribution_msg"), x.worker, x.version, x.samples,
-           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s);
+           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s, x.busy_s);
 }
 
 /// Worker → aggregator when it stops: what it did over the whole run.
@@ -133,12 +134,13 @@ struct progress_msg {
   std::uint64_t rounds = 0;
   double accuracy = -1.0;                ///< latest test accuracy (< 0: none yet)
   std::vector<double> worker_rates;      ///< samples/s pushed per worker since the last line
+  std::int64_t straggler = -1;           ///< the current straggler (-1: none, or not reported)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, progress_msg& x) {
   return f(caf::meta::type_name("hetsgd::progress_msg"), x.elapsed_s, x.samples_applied,
-           x.rounds, x.accuracy, x.worker_rates);
+           x.rounds, x.accuracy, x.worker_rates, x.straggler);
 }
 
 /// Aggregator → driver: the run is over.

@@ -137,6 +137,22 @@ std::string run_account::summary_json() const {
                    {"failed", w.failed}});
   }
   j["per_worker"] = per;
+  if (stragglers.enabled) {
+    json steps = json::array();
+    for (std::size_t w = 0; w < stragglers.per_worker.size(); ++w) {
+      const auto& s = stragglers.per_worker[w];
+      steps.push_back({{"id", w},
+                       {"steps", s.steps},
+                       {"min_s", s.min_s},
+                       {"median_s", s.median_s},
+                       {"max_s", s.max_s},
+                       {"ewma_s", s.ewma_s},
+                       {"ewma_s_per_sample", s.ewma_s_per_sample}});
+    }
+    j["stragglers"] = {{"current", stragglers.current ? json(*stragglers.current) : json(nullptr)},
+                       {"changes", stragglers.changes},
+                       {"step_time", steps}};
+  }
   return j.dump(2);
 }
 

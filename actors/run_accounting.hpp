@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/straggler_report.hpp"
 #include "policies/policy_types.hpp"
 
 namespace hetsgd {
@@ -47,6 +48,14 @@ struct worker_account {
   std::uint64_t dropped_total() const;
 };
 
+/// The straggler report at the end of the run.
+struct straggler_summary {
+  bool enabled = false;
+  std::optional<worker_id> current;        ///< the straggler when the run ended
+  std::uint64_t changes = 0;               ///< straggler events (became + recovered)
+  std::vector<step_time_stats> per_worker;
+};
+
 struct run_account {
   std::string policy;
   std::string clock;
@@ -71,6 +80,7 @@ struct run_account {
   std::string end_reason;
   std::vector<worker_account> workers;
   std::vector<std::string> errors;
+  straggler_summary stragglers;
 
   std::uint64_t samples_computed() const;
   std::uint64_t samples_dropped() const;

@@ -297,6 +297,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.batch_controller = controller;
   auto counters = std::make_shared<counter_board>();
   ap.counters = counters;
+  ap.straggler_report = cfg.output.straggler_report;
+  ap.straggler_factor = cfg.output.straggler_factor;
+  ap.straggler_ewma_alpha = cfg.output.straggler_ewma_alpha;
   auto aggregator = spawn_aggregator(sys, std::move(ap));
 
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.

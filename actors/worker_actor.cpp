@@ -68,6 +68,7 @@ struct worker_state {
   // Injected faults.
   double slowdown = 1.0;   ///< factor on the emulated time of every micro-batch
   bool paused = false;     ///< frozen: computes nothing, pushes nothing until resumed
+  double paused_at_s = 0.0;  ///< when the current pause began
   bool poisoned = false;   ///< pushes NaN payloads
 
   static inline const char* name = "hetsgd.worker";
@@ -122,6 +123,7 @@ at::Tensor push(self_ptr self) {
   c.samples = st.job_samples;
   c.compute_s = st.job_compute_s;
   c.loss_sum = st.job_loss_sum;
+  c.busy_s = st.job_busy_s;
   c.local_steps = st.local_steps_done;
   if (st.local_steps_total > 0) {
     // Local-steps mode uploads the model, or its change since the job started.
@@ -439,18 +441,20 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       } else if (kind == "nan") {
         s.poisoned = on;
       } else if (kind == "pause") {
-        const bool resume = s.paused && !on;
-        s.paused = on;
-        if (on && s.waiting_since_s < 0.0)
-          start_waiting(self);  // frozen time counts as idle, not as compute
-        if (resume) {
-          if (s.waiting_since_s >= 0.0 && s.active) {
-            s.stats.idle_s += s.p.clock->now_s() - s.waiting_since_s;
-            s.waiting_since_s = -1.0;
-          }
-          if (s.active && !s.pacing) {
-            ++s.job_seq;  // any compute message queued while paused is stale now
-            schedule_compute(self, 0.0);
+        if (on && !s.paused) {
+          s.paused = true;
+          s.paused_at_s = s.p.clock->now_s();
+        } else if (!on && s.paused) {
+          s.paused = false;
+          if (s.active) {
+            // A frozen device makes a long step: the straggler report and DBS see it.
+            const double frozen = s.p.clock->now_s() - s.paused_at_s;
+            s.job_busy_s += frozen;
+            s.stats.stretch_s += frozen;
+            if (!s.pacing) {
+              ++s.job_seq;  // any compute message queued while paused is stale now
+              schedule_compute(self, 0.0);
+            }
           }
         }
       }

@@ -55,6 +55,8 @@ void print_progress(const hetsgd::progress_msg& pm, bool tty) {
   os << " | rounds " << pm.rounds << " | samples/s";
   for (std::size_t i = 0; i < pm.worker_rates.size(); ++i)
     os << " w" << i << "=" << std::setprecision(0) << pm.worker_rates[i];
+  if (pm.straggler >= 0)
+    os << " | straggler w" << pm.straggler;
   if (tty)
     std::cout << "\r" << os.str() << "\033[K" << std::flush;
   else

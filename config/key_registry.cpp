@@ -303,6 +303,17 @@ std::vector<key_spec> build_registry() {
   b.push_back(run_key(HETSGD_KEY(output.progress_every_s), "s",
                       "time between live progress lines (0 = quiet)")
                   .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(output.straggler_report), "",
+                      "report each worker's step time (min/median/max/EWMA) and the current "
+                      "straggler, live and in summary.json, with events when it changes"));
+  b.push_back(run_key(HETSGD_KEY(output.straggler_factor), "x",
+                      "a worker is the straggler when its EWMA of busy seconds per sample is the "
+                      "slowest and above this times the median of all workers'")
+                  .above(1));
+  b.push_back(run_key(HETSGD_KEY(output.straggler_ewma_alpha), "",
+                      "weight of the newest step in the step-time EWMAs")
+                  .above(0)
+                  .at_most(1));
   // [[faults]]
   b.push_back(fault_key(HETSGD_FAULT_KEY(kind), "", "what goes wrong")
                   .one_of({"slowdown", "pause", "crash", "rejoin", "delay", "drop", "nan",

@@ -126,6 +126,9 @@ struct output_section {
   std::string dir;                 ///< run directory ("" = runs/<name>-<timestamp>)
   bool plots = true;               ///< write PNG plots with tools/plot.py when matplotlib exists
   double progress_every_s = 1.0;   ///< seconds between live progress lines (0 = quiet)
+  bool straggler_report = true;    ///< name the current straggler, live and in summary.json
+  double straggler_factor = 1.5;   ///< straggler: s/sample above this × the median of workers
+  double straggler_ewma_alpha = 0.2;  ///< weight of the newest step in the step-time EWMAs
 };
 
 /// One [[faults]] entry. Parsed and validated now; played by the fault injector (faults issue).

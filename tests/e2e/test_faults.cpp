@@ -56,6 +56,20 @@ void survives(const std::string& policy) {
   auto& w1 = fr.summary["per_worker"][1];
   CATCH_CHECK(w1["crashes"] == 1);
   CATCH_CHECK(w1["incarnations"] == 2);
+  // The straggler report (on by default) named worker 3 (speed 0.25, slowed 4x) at some point,
+  // and summary.json has every worker's step times.
+  bool slowest_named = false;
+  for (auto& e : fr.events)
+    if (e["type"] == "straggler" && e["worker"] == 3 && e["change"] == "became")
+      slowest_named = true;
+  CATCH_CHECK(slowest_named);
+  CATCH_REQUIRE(fr.summary.contains("stragglers"));
+  CATCH_REQUIRE(fr.summary["stragglers"]["step_time"].size() == 4);
+  for (auto& w : fr.summary["stragglers"]["step_time"]) {
+    CATCH_CHECK(w["steps"].get<int>() > 0);
+    CATCH_CHECK(w["min_s"].get<double>() <= w["median_s"].get<double>());
+    CATCH_CHECK(w["median_s"].get<double>() <= w["max_s"].get<double>());
+  }
   // The NaN contributions were rejected and counted against worker 0.
   CATCH_CHECK(fr.summary["per_worker"][0]["dropped"]["non_finite"].get<std::uint64_t>() > 0);
 }
