@@ -6,6 +6,8 @@
 ///  policies — every policy on the same data, seed and speeds [1, 1, 0.5, 0.25]: time to the
 ///             target accuracy, final accuracy, utilization, rounds, samples dropped (one JSON
 ///             line per policy), and the papers' headline claims as ratios (policy_claims.json).
+///  faults   — every policy with and without one crash (+ rejoin) and one 4x slowdown: accuracy
+///             and time to target side by side, crash-detection and rejoin latencies.
 /// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
 
 #include <CLI/CLI.hpp>
@@ -303,6 +305,102 @@ int bench_policies(const std::string& config, const std::string& model, double s
   return 0;
 }
 
+/// Times read back from a run's events.jsonl: crash → membership change (detection), and
+/// rejoin → first round with a non-empty contribution of that worker. -1 when absent.
+struct fault_timings {
+  double detection_s = -1.0;
+  double rejoin_to_contribution_s = -1.0;
+};
+
+fault_timings read_fault_timings(const std::string& run_dir, int crashed, int rejoined) {
+  fault_timings t;
+  double crash_at = -1.0, rejoin_at = -1.0;
+  std::ifstream f(run_dir + "/events.jsonl");
+  std::string line;
+  while (std::getline(f, line)) {
+    auto e = json::parse(line);
+    const auto type = e.value("type", "");
+    if (type == "fault" && e.value("phase", "") == "start") {
+      if (e.value("kind", "") == "crash" && e.value("worker", -1) == crashed)
+        crash_at = e["t"].get<double>();
+      if (e.value("kind", "") == "rejoin" && e.value("worker", -1) == rejoined)
+        rejoin_at = e["t"].get<double>();
+    } else if (type == "membership" && e.value("change", "") == "left" &&
+               e.value("worker", -1) == crashed && crash_at >= 0.0 && t.detection_s < 0.0) {
+      t.detection_s = e["t"].get<double>() - crash_at;
+    } else if (type == "round" && rejoin_at >= 0.0 && t.rejoin_to_contribution_s < 0.0) {
+      auto& p = e["participants"];
+      for (std::size_t i = 0; i < p.size(); ++i)
+        if (p[i] == rejoined && e["worker_samples"][i].get<double>() > 0.0)
+          t.rejoin_to_contribution_s = e["t"].get<double>() - rejoin_at;
+    }
+  }
+  return t;
+}
+
+/// Every policy with and without one crash (worker 1, rejoining later) and one 4x slowdown
+/// (worker 0, a fast one): accuracy and time to target side by side, and the crash-detection and
+/// rejoin latencies, one JSON line per policy.
+int bench_faults(const std::string& config, const std::string& model, double seconds,
+                 double target, const std::vector<std::string>& policies,
+                 const std::string& commit, const std::string& out) {
+  auto base = load(config, {"model.name=" + model});
+  auto data = hetsgd::shared_fashion_mnist(base.cfg.data.path);
+  hetsgd::pin_compute_threads_to_one();
+  const double solo = hetsgd::measure_solo_throughput(model, data->train,
+                                                      base.cfg.train.micro_batch, 1.0,
+                                                      base.cfg.run.seed);
+  const double crash_at = 0.25 * seconds, rejoin_at = 0.5 * seconds;
+  const std::string schedule =
+    "faults=[{kind=\"crash\", worker=1, at_s=" + std::to_string(crash_at) +
+    "}, {kind=\"rejoin\", worker=1, at_s=" + std::to_string(rejoin_at) +
+    "}, {kind=\"slowdown\", worker=0, at_s=" + std::to_string(crash_at) +
+    ", duration_s=" + std::to_string(0.5 * seconds) + ", factor=4.0}]";
+  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+  std::ofstream lines(out);
+  for (const auto& policy : policies) {
+    std::vector<std::string> sets{"model.name=" + model, "policy.name=" + policy,
+                                  "cluster.workers=4", "cluster.speeds=[1.0,1.0,0.5,0.25]",
+                                  "train.max_samples=0",
+                                  "train.max_seconds=" + std::to_string(seconds),
+                                  "train.target_accuracy=" + std::to_string(target),
+                                  "train.eval_every_s=0.5", "output.plots=false",
+                                  "output.progress_every_s=0"};
+    auto clean = load(config, sets);
+    sets.push_back(schedule);
+    auto faulty = load(config, sets);
+    auto j = header("faults", commit, faulty);
+    j["policy"] = policy;
+    j["schedule"] = schedule;
+    j["target_accuracy"] = target;
+    j["max_seconds"] = seconds;
+    try {
+      const std::string dir = "/tmp/hetsgd_bench_faults/" + policy;
+      std::filesystem::remove_all(dir);
+      std::filesystem::remove_all(dir + "_clean");
+      auto c = run_once(clean, data, solo, dir + "_clean");
+      auto f = run_once(faulty, data, solo, dir);
+      auto t = read_fault_timings(dir, 1, 1);
+      j["without_faults"] = {{"time_to_target_s", c["time_to_target_s"]},
+                             {"final_accuracy", c["final_accuracy"]},
+                             {"rounds", c["rounds"]}};
+      j["with_faults"] = {{"time_to_target_s", f["time_to_target_s"]},
+                          {"final_accuracy", f["final_accuracy"]},
+                          {"rounds", f["rounds"]},
+                          {"samples_dropped", f["samples_dropped"]}};
+      j["crash_detection_s"] = t.detection_s < 0 ? json(nullptr) : json(t.detection_s);
+      j["rejoin_to_first_contribution_s"] =
+        t.rejoin_to_contribution_s < 0 ? json(nullptr) : json(t.rejoin_to_contribution_s);
+      j["error"] = nullptr;
+    } catch (const std::exception& e) {
+      j["error"] = e.what();
+    }
+    std::cerr << policy << ": " << j.dump() << "\n";
+    lines << j.dump() << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -334,6 +432,14 @@ int main(int argc, char** argv) {
   cmp->add_option("--policies", policies, "policies to run")->delimiter(',');
   cmp->add_option("--commit", commit, "git commit recorded in the JSON");
   cmp->add_option("--out", out, "output JSON-lines path")->required();
+  auto* flt = app.add_subcommand("faults", "every policy with and without a crash and a slowdown");
+  flt->add_option("--config", config, "base config");
+  flt->add_option("--model", model, "mlp | cnn");
+  flt->add_option("--seconds", seconds, "seconds per run");
+  flt->add_option("--target", target, "test accuracy whose time to reach is compared");
+  flt->add_option("--policies", policies, "policies to run")->delimiter(',');
+  flt->add_option("--commit", commit, "git commit recorded in the JSON");
+  flt->add_option("--out", out, "output JSON-lines path")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -342,6 +448,8 @@ int main(int argc, char** argv) {
   try {
     if (app.got_subcommand("compute"))
       return bench_compute(config, model, reps, seconds, commit, out);
+    if (app.got_subcommand("faults"))
+      return bench_faults(config, model, seconds, target, policies, commit, out);
     if (app.got_subcommand("policies"))
       return bench_policies(config, model, seconds, target, policies, commit, out);
     return bench_overhead(config, model, reps, seconds, commit, out);

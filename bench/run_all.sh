@@ -18,4 +18,8 @@ mkdir -p bench/results
 # the papers' headline claims as ratios in bench/results/policy_claims.json.
 "$BUILD/bench/bench_runtime" policies --model mlp --seconds 30 --target 0.80 --commit "$commit" \
   --out bench/results/policies.jsonl
+# Every policy with and without one crash (+ rejoin) and one 4x slowdown, 20 s each (about
+# 7 minutes): accuracy side by side, crash-detection and rejoin latencies.
+"$BUILD/bench/bench_runtime" faults --model mlp --seconds 20 --target 0.80 --commit "$commit" \
+  --out bench/results/faults.jsonl
 echo "bench: results in bench/results/"
