@@ -113,12 +113,9 @@ round_decision abs_policy::on_membership_change(const policy_context& ctx) {
   auto d = try_close(ctx, close_reason::membership);
   d.drop.insert(d.drop.begin(), gone.begin(), gone.end());
   const version_t v = ctx.version + (d.close ? 1 : 0);
-  for (auto w : joined) {
-    d.restart.erase(std::remove(d.restart.begin(), d.restart.end(), w), d.restart.end());
-    if (std::find(d.release.begin(), d.release.end(), w) == d.release.end())
-      d.release.push_back(w);
+  release_joiners(d, joined);
+  for (auto w : joined)
     job_version_[w] = v;
-  }
   return d;
 }
 

@@ -139,16 +139,12 @@ round_decision abs_sgd_policy::on_membership_change(const policy_context& ctx) {
   auto gone = drop_departed(pending_, *ctx.members);
   // A departed worker is not waited for; if it rejoins, it was released, not asked, and is
   // asked at the next sync.
-  asked_.erase(std::remove_if(asked_.begin(), asked_.end(),
-                              [&](worker_id w) { return !ctx.members->contains(w); }),
-               asked_.end());
+  keep_members(asked_, *ctx.members);
   auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   auto d = try_close(ctx, close_reason::membership);
   d.drop.insert(d.drop.begin(), gone.begin(), gone.end());
-  for (auto w : joined)
-    if (std::find(d.release.begin(), d.release.end(), w) == d.release.end())
-      d.release.push_back(w);
+  release_joiners(d, joined);
   return d;
 }
 

@@ -70,16 +70,7 @@ round_decision backup_policy::on_membership_change(const policy_context& ctx) {
   known_ = ctx.members->live;
   auto d = try_close(ctx, close_reason::membership);
   d.drop.insert(d.drop.begin(), gone.begin(), gone.end());
-  // A joiner waits on its join request: release it, never restart it (it has no job to discard).
-  d.restart.erase(std::remove_if(d.restart.begin(), d.restart.end(),
-                                 [&](worker_id w) {
-                                   return std::find(joined.begin(), joined.end(), w) !=
-                                          joined.end();
-                                 }),
-                  d.restart.end());
-  for (auto w : joined)
-    if (std::find(d.release.begin(), d.release.end(), w) == d.release.end())
-      d.release.push_back(w);
+  release_joiners(d, joined);
   return d;
 }
 

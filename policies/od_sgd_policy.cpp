@@ -75,9 +75,7 @@ round_decision od_sgd_policy::on_membership_change(const policy_context& ctx) {
   known_ = ctx.members->live;
   auto d = try_close(ctx, close_reason::membership);
   d.drop.insert(d.drop.begin(), gone.begin(), gone.end());
-  for (auto w : joined)
-    if (std::find(d.release.begin(), d.release.end(), w) == d.release.end())
-      d.release.push_back(w);
+  release_joiners(d, joined);
   return d;
 }
 

@@ -30,6 +30,20 @@ std::vector<dropped_contribution> drop_departed(std::map<worker_id, contribution
   return gone;
 }
 
+void release_joiners(round_decision& d, const std::vector<worker_id>& joined) {
+  for (auto w : joined) {
+    d.restart.erase(std::remove(d.restart.begin(), d.restart.end(), w), d.restart.end());
+    if (std::find(d.release.begin(), d.release.end(), w) == d.release.end())
+      d.release.push_back(w);
+  }
+}
+
+void keep_members(std::vector<worker_id>& workers, const membership_view& members) {
+  workers.erase(std::remove_if(workers.begin(), workers.end(),
+                               [&](worker_id w) { return !members.contains(w); }),
+                workers.end());
+}
+
 const char* to_string(close_reason r) {
   switch (r) {
     case close_reason::all_arrived: return "all_arrived";

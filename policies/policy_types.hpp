@@ -149,6 +149,15 @@ struct round_decision {
 std::vector<dropped_contribution> drop_departed(std::map<worker_id, contribution_meta>& pending,
                                                 const membership_view& members);
 
+/// Adds workers that joined (or rejoined) to `d.release` and takes them out of `d.restart`: a
+/// joiner waits on its join request and has no job to discard, so it is released, never
+/// restarted. What every policy does with the joiners of a membership change.
+void release_joiners(round_decision& d, const std::vector<worker_id>& joined);
+
+/// Removes from `workers` those that are no longer members (a policy's "asked" set: a departed
+/// worker is not waited for, and if it rejoins, its new incarnation was never asked).
+void keep_members(std::vector<worker_id>& workers, const membership_view& members);
+
 const char* to_string(close_reason r);
 const char* to_string(drop_reason r);
 const char* to_string(payload_kind k);

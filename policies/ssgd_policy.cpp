@@ -99,9 +99,7 @@ round_decision ssgd_policy::on_membership_change(const policy_context& ctx) {
   // it onto the current version, or the round could only ever close by its deadline.
   auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
-  for (auto w : joined)
-    if (std::find(closed.release.begin(), closed.release.end(), w) == closed.release.end())
-      closed.release.push_back(w);
+  release_joiners(closed, joined);
   return closed;
 }
 

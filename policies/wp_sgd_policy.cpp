@@ -96,20 +96,12 @@ round_decision wp_sgd_policy::on_membership_change(const policy_context& ctx) {
   d.drop = drop_departed(pending_, *ctx.members);
   // A departed worker is not waited for; if it rejoins, it is a new incarnation that was not
   // asked, and it is asked at the next period.
-  asked_workers_.erase(std::remove_if(asked_workers_.begin(), asked_workers_.end(),
-                                      [&](worker_id w) { return !ctx.members->contains(w); }),
-                       asked_workers_.end());
+  keep_members(asked_workers_, *ctx.members);
   auto joined = ctx.members->joined_since(known_);
   known_ = ctx.members->live;
   auto closed = try_close(ctx, close_reason::membership);
   closed.drop.insert(closed.drop.begin(), d.drop.begin(), d.drop.end());
-  for (auto w : joined) {
-    // A joiner waits on its join request: release it, never restart it.
-    closed.restart.erase(std::remove(closed.restart.begin(), closed.restart.end(), w),
-                         closed.restart.end());
-    if (std::find(closed.release.begin(), closed.release.end(), w) == closed.release.end())
-      closed.release.push_back(w);
-  }
+  release_joiners(closed, joined);
   return closed;
 }
 

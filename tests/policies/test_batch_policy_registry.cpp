@@ -177,3 +177,20 @@ CATCH_TEST_CASE("membership_view::contains and round_decision::has_timer", "[pol
   d.wake_at_s = 0.0;
   CATCH_CHECK(d.has_timer());
 }
+
+CATCH_TEST_CASE("membership helpers: joiners are released never restarted, asked sets shrink",
+                "[policies][types]") {
+  round_decision d;
+  d.release = {0};
+  d.restart = {1, 2};
+  release_joiners(d, {0, 2, 3});
+  CATCH_CHECK(d.release == std::vector<worker_id>{0, 2, 3});  // 0 once
+  CATCH_CHECK(d.restart == std::vector<worker_id>{1});  // 2 joined: no job to discard
+
+  membership_view m;
+  m.live = {0, 2};
+  std::vector<worker_id> asked{0, 1, 2, 3};
+  keep_members(asked, m);
+  CATCH_CHECK(asked == std::vector<worker_id>{0, 2});
+  CATCH_CHECK(m.joined_since({0}) == std::vector<worker_id>{2});
+}
