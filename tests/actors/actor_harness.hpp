@@ -21,6 +21,8 @@
 
 #include <ATen/ATen.h>
 
+#include <catch2/catch.hpp>  // start_two asserts its preconditions
+
 #include <caf/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 
@@ -307,5 +309,31 @@ class harness {
     return c;
   }
 };
+
+// ---- the two-worker scenario most aggregator tests share -------------------------------------
+
+/// Weights start at [1, 2, 3] (harness::params) and lr is 0.5.
+inline const std::vector<float> w0_values{1.0f, 2.0f, 3.0f};
+
+// g0 over n0 = 2 samples and g1 over n1 = 6 samples: (g0 + g1) / 8 = [0.25, 0, 0.25], so each
+// sample-weighted round with these two moves w by −0.5 · [0.25, 0, 0.25].
+inline at::Tensor g0() { return at::tensor({0.5f, 1.0f, -2.0f}); }
+inline at::Tensor g1() { return at::tensor({1.5f, -1.0f, 4.0f}); }
+inline const std::vector<float> ssgd_w1{0.875f, 2.0f, 2.875f};
+inline const std::vector<float> ssgd_w2{0.75f, 2.0f, 2.75f};
+
+/// Both workers joined, the driver asked to run, both hold their version-0 job.
+inline void start_two(harness& h, std::shared_ptr<round_policy> policy, const std::string& name,
+                      std::uint64_t max_samples = 0) {
+  auto p = h.params(std::move(policy), name, 2);
+  p.max_samples = max_samples;
+  h.start(std::move(p));
+  h.join(0);
+  h.join(1);
+  h.run_request();
+  h.settle();
+  CATCH_REQUIRE(h.jobs(0).size() == 1);
+  CATCH_REQUIRE(h.jobs(1).size() == 1);
+}
 
 }  // namespace hetsgd::actor_test

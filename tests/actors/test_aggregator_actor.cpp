@@ -25,30 +25,8 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<float> w0_values{1.0f, 2.0f, 3.0f};
-
-// g0 over n0 = 2 samples and g1 over n1 = 6 samples: (g0 + g1) / 8 = [0.25, 0, 0.25], so one
-// ssgd round gives w − 0.5 · [0.25, 0, 0.25] = [0.875, 2, 2.875].
-at::Tensor g0() { return at::tensor({0.5f, 1.0f, -2.0f}); }
-at::Tensor g1() { return at::tensor({1.5f, -1.0f, 4.0f}); }
-const std::vector<float> ssgd_w1{0.875f, 2.0f, 2.875f};
-
 std::shared_ptr<round_policy> ssgd() { return std::make_shared<ssgd_policy>(ssgd_options{}); }
 std::shared_ptr<round_policy> asgd() { return std::make_shared<asgd_policy>(asgd_options{}); }
-
-/// Both workers joined, the driver asked to run, both hold their version-0 job.
-void start_two(harness& h, std::shared_ptr<round_policy> policy, const std::string& name,
-               std::uint64_t max_samples = 0) {
-  auto p = h.params(std::move(policy), name, 2);
-  p.max_samples = max_samples;
-  h.start(std::move(p));
-  h.join(0);
-  h.join(1);
-  h.run_request();
-  h.settle();
-  CATCH_REQUIRE(h.jobs(0).size() == 1);
-  CATCH_REQUIRE(h.jobs(1).size() == 1);
-}
 
 std::string missing_between(const std::string& msg, const std::string& a, const std::string& b) {
   auto i = msg.find(a);

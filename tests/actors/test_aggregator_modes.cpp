@@ -29,15 +29,6 @@ using nlohmann::json;
 
 namespace {
 
-const std::vector<float> w0_values{1.0f, 2.0f, 3.0f};
-
-// g0 over 2 samples and g1 over 6: (g0 + g1) / 8 = [0.25, 0, 0.25], so each sample-weighted
-// round with these two moves w by −0.5 · [0.25, 0, 0.25].
-at::Tensor g0() { return at::tensor({0.5f, 1.0f, -2.0f}); }
-at::Tensor g1() { return at::tensor({1.5f, -1.0f, 4.0f}); }
-const std::vector<float> ssgd_w1{0.875f, 2.0f, 2.875f};
-const std::vector<float> ssgd_w2{0.75f, 2.0f, 2.75f};
-
 std::uint8_t as_int(worker_mode m) { return static_cast<std::uint8_t>(m); }
 
 std::shared_ptr<round_policy> ssgd() { return std::make_shared<ssgd_policy>(ssgd_options{}); }
@@ -65,17 +56,6 @@ std::shared_ptr<abs_policy> abs_u3() {
   o.local_steps = 3;
   o.global_lr = 1.0;
   return std::make_shared<abs_policy>(o);
-}
-
-/// Both workers joined, the driver asked to run, both hold their version-0 job.
-void start_two(harness& h, std::shared_ptr<round_policy> policy, const std::string& name) {
-  h.start(h.params(std::move(policy), name, 2));
-  h.join(0);
-  h.join(1);
-  h.run_request();
-  h.settle();
-  CATCH_REQUIRE(h.jobs(0).size() == 1);
-  CATCH_REQUIRE(h.jobs(1).size() == 1);
 }
 
 /// Types of the recorded events, in order, keeping only those in `keep`.
