@@ -91,6 +91,24 @@ json run_once(const hetsgd::loaded_config& lc, const std::shared_ptr<const hetsg
   return json::parse(res.summary_json);
 }
 
+/// The data set and the solo rate of `model`, measured once per benchmark as a run would (4
+/// workers of speeds summing to 2.75 oversubscribe this machine, so they are paced to a share
+/// of it).
+struct measured_setup {
+  std::shared_ptr<const hetsgd::fashion_mnist> data;
+  double solo_samples_per_s = 0.0;
+};
+
+measured_setup measure_setup(const hetsgd::loaded_config& lc, const std::string& model) {
+  measured_setup m;
+  m.data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
+  hetsgd::pin_compute_threads_to_one();
+  m.solo_samples_per_s = hetsgd::measure_solo_throughput(model, m.data->train,
+                                                         lc.cfg.train.micro_batch, 1.0,
+                                                         lc.cfg.run.seed);
+  return m;
+}
+
 void write(const json& j, const std::string& out) {
   std::filesystem::create_directories(std::filesystem::path(out).parent_path());
   std::ofstream f(out);
@@ -150,16 +168,12 @@ int bench_overhead(const std::string& config, const std::string& model, int reps
                           "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
                           "train.eval_every_s=100000", "output.plots=false",
                           "output.progress_every_s=0"});
-  auto data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
-  // 4 workers of speeds summing to 2.75 oversubscribe this machine's cores, so they are paced
-  // to a share of the solo rate: measure it once, as a run would.
-  hetsgd::pin_compute_threads_to_one();
-  const double solo = hetsgd::measure_solo_throughput(model, data->train, lc.cfg.train.micro_batch,
-                                                      1.0, lc.cfg.run.seed);
+  const auto setup = measure_setup(lc, model);
+  const double solo = setup.solo_samples_per_s;
   json runs = json::array();
   std::vector<double> fractions;
   for (int r = 0; r < reps; ++r) {
-    auto s = run_once(lc, data, solo, "/tmp/hetsgd_bench_overhead");
+    auto s = run_once(lc, setup.data, solo, "/tmp/hetsgd_bench_overhead");
     double rounds = s["rounds"].get<double>();
     double round_s = s["elapsed_s"].get<double>() / std::max(1.0, rounds);
     double busy_per_round = s["control"]["aggregator_busy_s"].get<double>() / std::max(1.0, rounds);
@@ -221,27 +235,29 @@ double rounds_to_target(const std::string& run_dir, double target) {
   return -1.0;
 }
 
+/// The policy-comparison cluster: `policy` on 4 MLP/CNN workers of speeds [1, 1, 0.5, 0.25] for
+/// `seconds`, test accuracy every 0.5 s against `target`.
+std::vector<std::string> comparison_sets(const std::string& model, const std::string& policy,
+                                         double seconds, double target) {
+  return {"model.name=" + model, "policy.name=" + policy, "cluster.workers=4",
+          "cluster.speeds=[1.0,1.0,0.5,0.25]", "train.max_samples=0",
+          "train.max_seconds=" + std::to_string(seconds),
+          "train.target_accuracy=" + std::to_string(target), "train.eval_every_s=0.5",
+          "output.plots=false", "output.progress_every_s=0"};
+}
+
 /// The same cluster (data, seed, speeds [1, 1, 0.5, 0.25]) under each policy, one JSON line per
 /// policy, and the papers' headline claims as ratios in a second file.
 int bench_policies(const std::string& config, const std::string& model, double seconds,
                    double target, const std::vector<std::string>& policies,
                    const std::string& commit, const std::string& out) {
   auto base = load(config, {"model.name=" + model});
-  auto data = hetsgd::shared_fashion_mnist(base.cfg.data.path);
-  hetsgd::pin_compute_threads_to_one();
-  const double solo = hetsgd::measure_solo_throughput(model, data->train,
-                                                      base.cfg.train.micro_batch, 1.0,
-                                                      base.cfg.run.seed);
+  const auto setup = measure_setup(base, model);
   std::filesystem::create_directories(std::filesystem::path(out).parent_path());
   std::ofstream lines(out);
   std::map<std::string, json> by_policy;
   for (const auto& policy : policies) {
-    auto lc = load(config, {"model.name=" + model, "policy.name=" + policy, "cluster.workers=4",
-                            "cluster.speeds=[1.0,1.0,0.5,0.25]", "train.max_samples=0",
-                            "train.max_seconds=" + std::to_string(seconds),
-                            "train.target_accuracy=" + std::to_string(target),
-                            "train.eval_every_s=0.5", "output.plots=false",
-                            "output.progress_every_s=0"});
+    auto lc = load(config, comparison_sets(model, policy, seconds, target));
     const std::string dir = "/tmp/hetsgd_bench_policies/" + policy;
     std::filesystem::remove_all(dir);
     auto j = header("policy_comparison", commit, lc);
@@ -250,7 +266,7 @@ int bench_policies(const std::string& config, const std::string& model, double s
     j["target_accuracy"] = target;
     j["max_seconds"] = seconds;
     try {
-      auto s = run_once(lc, data, solo, dir);
+      auto s = run_once(lc, setup.data, setup.solo_samples_per_s, dir);
       j["time_to_target_s"] = s["time_to_target_s"];
       j["final_accuracy"] = s["final_accuracy"];
       j["utilization"] = s["utilization"];
@@ -345,11 +361,7 @@ int bench_faults(const std::string& config, const std::string& model, double sec
                  double target, const std::vector<std::string>& policies,
                  const std::string& commit, const std::string& out) {
   auto base = load(config, {"model.name=" + model});
-  auto data = hetsgd::shared_fashion_mnist(base.cfg.data.path);
-  hetsgd::pin_compute_threads_to_one();
-  const double solo = hetsgd::measure_solo_throughput(model, data->train,
-                                                      base.cfg.train.micro_batch, 1.0,
-                                                      base.cfg.run.seed);
+  const auto setup = measure_setup(base, model);
   const double crash_at = 0.25 * seconds, rejoin_at = 0.5 * seconds;
   const std::string schedule =
     "faults=[{kind=\"crash\", worker=1, at_s=" + std::to_string(crash_at) +
@@ -359,13 +371,7 @@ int bench_faults(const std::string& config, const std::string& model, double sec
   std::filesystem::create_directories(std::filesystem::path(out).parent_path());
   std::ofstream lines(out);
   for (const auto& policy : policies) {
-    std::vector<std::string> sets{"model.name=" + model, "policy.name=" + policy,
-                                  "cluster.workers=4", "cluster.speeds=[1.0,1.0,0.5,0.25]",
-                                  "train.max_samples=0",
-                                  "train.max_seconds=" + std::to_string(seconds),
-                                  "train.target_accuracy=" + std::to_string(target),
-                                  "train.eval_every_s=0.5", "output.plots=false",
-                                  "output.progress_every_s=0"};
+    auto sets = comparison_sets(model, policy, seconds, target);
     auto clean = load(config, sets);
     sets.push_back(schedule);
     auto faulty = load(config, sets);
@@ -378,8 +384,8 @@ int bench_faults(const std::string& config, const std::string& model, double sec
       const std::string dir = "/tmp/hetsgd_bench_faults/" + policy;
       std::filesystem::remove_all(dir);
       std::filesystem::remove_all(dir + "_clean");
-      auto c = run_once(clean, data, solo, dir + "_clean");
-      auto f = run_once(faulty, data, solo, dir);
+      auto c = run_once(clean, setup.data, setup.solo_samples_per_s, dir + "_clean");
+      auto f = run_once(faulty, setup.data, setup.solo_samples_per_s, dir);
       auto t = read_fault_timings(dir, 1, 1);
       j["without_faults"] = {{"time_to_target_s", c["time_to_target_s"]},
                              {"final_accuracy", c["final_accuracy"]},
