@@ -61,9 +61,12 @@ std::vector<straggler_change> straggler_report::reassess() {
   }
   std::optional<worker_id> next;
   if (rates.size() >= 2) {
-    std::sort(rates.begin(), rates.end());
+    // Runs on every contribution: a linear-time selection, not a sort.
     const std::size_t n = rates.size();
-    const double median = n % 2 ? rates[n / 2] : 0.5 * (rates[n / 2 - 1] + rates[n / 2]);
+    std::nth_element(rates.begin(), rates.begin() + n / 2, rates.end());
+    double median = rates[n / 2];
+    if (n % 2 == 0)
+      median = 0.5 * (median + *std::max_element(rates.begin(), rates.begin() + n / 2));
     if (ewma_per_sample_[*slowest] > factor_ * median)
       next = slowest;
   }
