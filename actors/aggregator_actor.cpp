@@ -33,18 +33,30 @@ struct pending_entry {
   version_t version_at_arrival = 0;  ///< the server's version when it arrived
 };
 
+/// A push (or join) waiting for its answer; `seq` is the push's number (0: a join).
+struct waiting_push {
+  caf::typed_response_promise<job_msg> promise;
+  std::uint64_t seq = 0;
+};
+
 struct worker_slot {
   caf::actor handle;
   bool joined = false;
   bool live = false;
   /// Pushes not yet answered, oldest first; a release answers the oldest. Only a delayed_local
   /// worker has two outstanding (its push of iteration t + 1 before round t closed).
-  std::deque<caf::typed_response_promise<job_msg>> waiting;
+  std::deque<waiting_push> waiting;
   std::int64_t batch = 0;
   double share_begin = 0.0;
   double share_end = 1.0;
   std::uint64_t pushed_since_progress = 0;
   std::shared_ptr<worker_counters> counters;  ///< of the incarnation that joined last
+  // The link to the incarnation that joined last (link faults): what a probe needs to tell a
+  // lost push from a lost answer, and what came through.
+  std::uint64_t last_seq_received = 0;  ///< highest push seq that arrived
+  std::uint64_t answered_seq = 0;       ///< highest push seq answered
+  job_msg last_answer;                  ///< the answer to answered_seq, sent again on a probe
+  std::uint64_t samples_received = 0;   ///< samples in the pushes that arrived
 };
 
 }  // namespace
@@ -80,6 +92,8 @@ struct aggregator_state {
   std::vector<worker_id> held_releases;
   std::vector<worker_id> held_uploads;  ///< upload requests that must follow held releases
   std::unique_ptr<straggler_report> stragglers;  ///< null when the report is off
+  std::uint64_t epoch = 0;                        ///< data epochs completed (samples applied)
+  std::vector<caf::actor> epoch_listeners;
 
   static inline const char* name = "hetsgd.aggregator";
 };
@@ -193,9 +207,14 @@ void release(self_ptr self, worker_id w, bool restart) {
   if (restart)
     record(self, {{"type", "restart"}, {"worker", w}, {"version", st.version}});
   if (!slot.waiting.empty()) {
-    auto rp = std::move(slot.waiting.front());
+    auto w8 = std::move(slot.waiting.front());
     slot.waiting.pop_front();
-    rp.deliver(std::move(j));
+    j.answers = w8.seq;
+    if (w8.seq > 0) {
+      slot.answered_seq = w8.seq;
+      slot.last_answer = j;  // shares the snapshot: no copy of the weights
+    }
+    w8.promise.deliver(std::move(j));
   } else {
     // The worker is computing (restart) or was released without a pending push.
     self->send(slot.handle, std::move(j));
@@ -225,6 +244,19 @@ void drop(self_ptr self, contribution_id id, drop_reason reason) {
   }
   count_dropped(self, it->second.meta, reason);
   st.pending.erase(it);
+}
+
+/// An epoch ends each time another training set's worth of samples has been applied.
+void note_epochs(self_ptr self) {
+  auto& st = self->state;
+  if (st.p.samples_per_epoch == 0)
+    return;
+  while (st.acct.samples_applied >= (st.epoch + 1) * st.p.samples_per_epoch) {
+    st.epoch += 1;
+    record(self, {{"type", "epoch"}, {"epoch", st.epoch}, {"samples_applied", st.acct.samples_applied}});
+    for (auto& l : st.epoch_listeners)
+      self->send(l, epoch_atom::value, static_cast<std::uint64_t>(st.epoch));
+  }
 }
 
 void check_stop(self_ptr self) {
@@ -316,6 +348,7 @@ void apply_round(self_ptr self, const round_decision& d) {
   st.acct.samples_applied += samples;
   for (auto& e : used)
     st.acct.workers[e.meta.worker].samples_applied += e.meta.samples;
+  note_epochs(self);
   st.last_round_at_s = now(self);
   double train_loss = samples > 0 ? loss_sum / static_cast<double>(samples) : std::nan("");
   nlohmann::json ev = {{"type", "round"},
@@ -532,11 +565,12 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
   st.stats_outstanding = 1;  // released below, after all requests went out
   for (std::size_t w = 0; w < st.slots.size(); ++w) {
     auto& slot = st.slots[w];
-    for (auto& rp : slot.waiting) {
+    for (auto& w8 : slot.waiting) {
       job_msg j;
       j.stop = true;
       j.sent_at_s = now(self);
-      rp.deliver(std::move(j));
+      j.answers = w8.seq;
+      w8.promise.deliver(std::move(j));
     }
     slot.waiting.clear();
     if (!slot.live || !slot.handle)
@@ -551,7 +585,12 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           // Summed: earlier incarnations of a worker that crashed and rejoined were booked at
           // their crash.
           a.samples_computed += s.samples_computed;
-          a.samples_in_flight += s.samples_in_flight;
+          // Pushes still on the link when the run ended are in flight too.
+          auto& sl = self->state.slots[w];
+          a.samples_in_flight += s.samples_in_flight +
+                                 (s.samples_pushed - std::min(s.samples_pushed, sl.samples_received));
+          a.messages_lost += s.messages_lost;
+          a.retransmits += s.retransmits;
           // Samples of jobs discarded by a restart never reached us as a contribution: they
           // are dropped (restarted), which keeps computed = applied + dropped + in flight.
           a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += s.samples_discarded;
@@ -637,6 +676,33 @@ void record_straggler_changes(self_ptr self, const std::vector<straggler_change>
   }
 }
 
+/// A worker's push `seq` went unanswered for a while: tell it whether the push got lost on the
+/// way (send it again), is waiting for its round, or was answered and the answer got lost (here
+/// it is again). Each loss is counted and logged, per worker and direction.
+probe_reply_msg answer_probe(self_ptr self, worker_id w, std::uint64_t seq) {
+  auto& st = self->state;
+  auto& slot = st.slots[w];
+  auto& a = st.acct.workers[w];
+  probe_reply_msg r;
+  r.seq = seq;
+  if (seq > slot.last_seq_received) {
+    r.status = static_cast<std::uint8_t>(probe_status::missing);
+    a.messages_lost_to_aggregator += 1;
+    record(self, {{"type", "link_lost"}, {"worker", w}, {"direction", "to_aggregator"}, {"seq", seq}});
+  } else if (seq > slot.answered_seq) {
+    r.status = static_cast<std::uint8_t>(probe_status::pending);
+  } else {
+    r.status = static_cast<std::uint8_t>(probe_status::answered);
+    a.messages_lost_to_worker += 1;
+    record(self, {{"type", "link_lost"}, {"worker", w}, {"direction", "to_worker"}, {"seq", seq}});
+    r.job = slot.last_answer;
+    r.job.sent_at_s = now(self);
+    st.acct.bytes_moved += static_cast<std::uint64_t>(
+      r.job.weights.value.defined() ? r.job.weights.value.nbytes() : 0);
+  }
+  return r;
+}
+
 /// A worker incarnation died without reporting: what it computed and never delivered is lost.
 /// Its counters outlive it (worker_counters), so the loss is booked exactly: dropped (crashed),
 /// and its discarded restarts as dropped (restarted).
@@ -650,7 +716,9 @@ void book_crash(self_ptr self, worker_id w) {
   const std::uint64_t computed = slot.counters->samples_computed;
   const std::uint64_t pushed = slot.counters->samples_pushed;
   const std::uint64_t discarded = slot.counters->samples_discarded;
-  const std::uint64_t lost = computed - std::min(computed, pushed + discarded);
+  // Pushed but never arrived (lost or still on a slow link when it died) is lost too.
+  const std::uint64_t on_link = pushed - std::min(pushed, slot.samples_received);
+  const std::uint64_t lost = computed - std::min(computed, pushed + discarded) + on_link;
   a.booked += 1;
   a.samples_computed += computed;
   a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += discarded;
@@ -789,8 +857,12 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
                     {"change", rejoin ? "rejoined" : "joined"},
                     {"epoch", s.members.epoch},
                     {"live", live}});
+      slot.last_seq_received = 0;
+      slot.answered_seq = 0;
+      slot.last_answer = job_msg{};
+      slot.samples_received = 0;
       auto rp = self->make_response_promise<job_msg>();
-      slot.waiting.push_back(rp);
+      slot.waiting.push_back({rp, 0});
       if (s.started)
         // Into the running job: the policy releases it with the current weights, its data
         // share and its batch, and it contributes from the next round.
@@ -806,6 +878,15 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::runtime_error,
                                "contribution from unknown worker " + std::to_string(c.worker));
       auto& slot = s.slots[c.worker];
+      if (c.seq > 0 && c.seq <= slot.last_seq_received) {
+        // Sent again after a probe raced its late arrival: already here, so not counted twice.
+        s.acct.workers[c.worker].duplicates += 1;
+        return caf::make_error(caf::sec::runtime_error,
+                               "duplicate push " + std::to_string(c.seq) + " from worker " +
+                                 std::to_string(c.worker));
+      }
+      slot.last_seq_received = std::max(slot.last_seq_received, c.seq);
+      slot.samples_received += c.samples;
       auto& a = s.acct.workers[c.worker];
       double t = now(self);
       a.samples_pushed += c.samples;
@@ -817,7 +898,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         record_straggler_changes(self, s.stragglers->on_step(c.worker, c.busy_s, c.samples));
       s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
       auto rp = self->make_response_promise<job_msg>();
-      slot.waiting.push_back(rp);
+      slot.waiting.push_back({rp, c.seq});
       contribution_meta m;
       m.id = s.next_id++;
       m.worker = c.worker;
@@ -832,10 +913,11 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         // Arrived after the end: in flight, and the worker is told to stop.
         s.acct.workers[c.worker].samples_pending_at_end += c.samples;
         s.pending.erase(m.id);
-        for (auto& waiting : slot.waiting) {
+        for (auto& w8 : slot.waiting) {
           job_msg j;
           j.stop = true;
-          waiting.deliver(std::move(j));
+          j.answers = w8.seq;
+          w8.promise.deliver(std::move(j));
         }
         slot.waiting.clear();
         return rp;
@@ -860,6 +942,16 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       carry_out(self, s.p.policy->on_arrival(m, context(self)));
       return rp;
     },
+    [=](probe_atom, worker_id w, std::uint64_t seq) -> caf::result<probe_reply_msg> {
+      auto& s = self->state;
+      busy_timer bt(s);
+      auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+      if (w >= s.slots.size() || !s.slots[w].live || s.slots[w].handle != sender)
+        return caf::make_error(caf::sec::runtime_error,
+                               "probe from unknown worker " + std::to_string(w));
+      return answer_probe(self, w, seq);
+    },
+    [=](epoch_atom, caf::actor listener) { self->state.epoch_listeners.push_back(listener); },
     [=](tick_atom, std::uint64_t token) {
       auto& s = self->state;
       if (s.stopping || !s.started || token != s.timer_token)

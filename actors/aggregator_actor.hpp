@@ -34,6 +34,9 @@ struct aggregator_params {
   double momentum = 0.0;
   double weight_decay = 0.0;
   std::uint64_t max_samples = 0;        ///< 0 = no limit
+  /// Training-set size: each time this many more samples are applied, an epoch ends and the
+  /// epoch listeners (the fault injector's disturbances) hear of it (0: no epochs).
+  std::uint64_t samples_per_epoch = 0;
   double max_seconds = 0.0;             ///< 0 = no limit
   double target_accuracy = 0.85;
   double eval_every_s = 1.0;

@@ -22,6 +22,9 @@ using summary_atom = caf::atom_constant<caf::atom("hs_summary")>; ///< recorder:
 using upload_atom = caf::atom_constant<caf::atom("hs_upload")>;   ///< aggregator → worker
 using plan_atom = caf::atom_constant<caf::atom("hs_plan")>;       ///< next batch plan, please
 using fault_atom = caf::atom_constant<caf::atom("hs_fault")>;     ///< injector → worker
+using probe_atom = caf::atom_constant<caf::atom("hs_probe")>;   ///< worker → aggregator: my push?
+using link_atom = caf::atom_constant<caf::atom("hs_link")>;     ///< worker → itself: link delivery
+using epoch_atom = caf::atom_constant<caf::atom("hs_epoch")>;   ///< aggregator → epoch listener
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

@@ -11,6 +11,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<job_msg>("hetsgd::job_msg");
   cfg.add_message_type<contribution_msg>("hetsgd::contribution_msg");
   cfg.add_message_type<worker_stats_msg>("hetsgd::worker_stats_msg");
+  cfg.add_message_type<probe_reply_msg>("hetsgd::probe_reply_msg");
   cfg.add_message_type<worker_failure_msg>("hetsgd::worker_failure_msg");
   cfg.add_message_type<eval_request_msg>("hetsgd::eval_request_msg");
   cfg.add_message_type<eval_result_msg>("hetsgd::eval_result_msg");

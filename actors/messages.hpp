@@ -35,13 +35,14 @@ struct job_msg {
   bool upload_delta = false;      ///< local_steps mode: upload w_after − w_start, not the model
   bool delayed = false;           ///< delayed_local mode: warm-up is over, overlap pushes
   double dc_lambda = 0.0;         ///< delayed_local mode: λ of the delay-compensated local step
+  std::uint64_t answers = 0;      ///< seq of the push this replies to (0: not a reply)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
   return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
            x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s, x.local_steps,
-           x.local_lr, x.mode, x.upload_delta, x.delayed, x.dc_lambda);
+           x.local_lr, x.mode, x.upload_delta, x.delayed, x.dc_lambda, x.answers);
 }
 
 /// Worker → aggregator: one finished job.
@@ -55,12 +56,13 @@ struct contribution_msg {
   tensor_payload payload;         ///< gradient sum, model delta or model (policy traits say)
   double sent_at_s = 0.0;
   double busy_s = 0.0;            ///< compute plus emulated slowness: the step time
+  std::uint64_t seq = 0;          ///< the incarnation's push number, 1, 2, ... (link recovery)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contribution_msg& x) {
   return f(caf::meta::type_name("hetsgd::contribution_msg"), x.worker, x.version, x.samples,
-           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s, x.busy_s);
+           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s, x.busy_s, x.seq);
 }
 
 /// Worker → aggregator when it stops: what it did over the whole run.
@@ -76,13 +78,36 @@ struct worker_stats_msg {
   double release_latency_s = 0.0;       ///< Σ (job received − job sent)
   double release_cpu_wait_s = 0.0;      ///< part of it spent runnable, waiting for a core
   std::uint64_t jobs = 0;
+  std::uint64_t samples_pushed = 0;     ///< in pushes handed to the link (each push once)
+  std::uint64_t messages_lost = 0;      ///< its pushes and the replies to it the link dropped
+  std::uint64_t retransmits = 0;        ///< pushes sent again after a probe found them missing
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_stats_msg"), x.worker, x.samples_computed,
            x.samples_in_flight, x.samples_discarded, x.micro_batches, x.compute_s, x.stretch_s,
-           x.idle_s, x.release_latency_s, x.release_cpu_wait_s, x.jobs);
+           x.idle_s, x.release_latency_s, x.release_cpu_wait_s, x.jobs, x.samples_pushed,
+           x.messages_lost, x.retransmits);
+}
+
+/// What the aggregator knows of a push a worker probes for (its answer never came).
+enum class probe_status : std::uint8_t {
+  missing = 0,   ///< never arrived: lost on the way, send it again
+  pending = 1,   ///< arrived and not answered yet: keep waiting
+  answered = 2,  ///< answered, and the answer was lost: here it is again (`job`)
+};
+
+/// Aggregator → worker: the answer to a probe for push `seq`.
+struct probe_reply_msg {
+  std::uint64_t seq = 0;
+  std::uint8_t status = 0;  ///< probe_status
+  job_msg job;              ///< the last answer sent (status answered)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, probe_reply_msg& x) {
+  return f(caf::meta::type_name("hetsgd::probe_reply_msg"), x.seq, x.status, x.job);
 }
 
 /// Worker → aggregator: the worker failed; `what` is the exception text.

@@ -134,6 +134,11 @@ std::string run_account::summary_json() const {
                    {"reported", w.accounted()},
                    {"incarnations", w.incarnations},
                    {"crashes", w.crashes},
+                   {"link", {{"lost_to_aggregator", w.messages_lost_to_aggregator},
+                             {"lost_to_worker", w.messages_lost_to_worker},
+                             {"lost_counted_by_worker", w.messages_lost},
+                             {"retransmits", w.retransmits},
+                             {"duplicates", w.duplicates}}},
                    {"failed", w.failed}});
   }
   j["per_worker"] = per;

@@ -174,8 +174,8 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   for (const auto& f : cfg.faults)
     if (!fault_kind_supported(f.kind))
       return f.source + ": faults[].kind: \"" + f.kind +
-             "\" is not implemented in this build (implemented: slowdown, pause, nan, crash, "
-             "rejoin)";
+             "\" is not implemented in this build (implemented: slowdown, disturbance, pause, "
+             "nan, crash, rejoin, delay, drop, slow_link)";
   return {};
 }
 
@@ -283,6 +283,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.momentum = cfg.train.momentum;
   ap.weight_decay = cfg.train.weight_decay;
   ap.max_samples = static_cast<std::uint64_t>(cfg.train.max_samples);
+  ap.samples_per_epoch = static_cast<std::uint64_t>(data->train.size());
   ap.max_seconds = cfg.train.max_seconds;
   ap.target_accuracy = cfg.train.target_accuracy;
   ap.eval_every_s = cfg.train.eval_every_s;
@@ -314,6 +315,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.seed = cfg.run.seed;
     wp.micro_batch = cfg.train.micro_batch;
     wp.request_timeout_s = cfg.cluster.request_timeout_s;
+    wp.link_probe_s = cfg.cluster.link_probe_s;
     wp.data = data;
     wp.clock = clock;
     wp.aggregator = aggregator;
@@ -325,9 +327,12 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   for (std::int64_t i = 0; i < cfg.cluster.workers; ++i)
     workers.push_back(spawn_incarnation(static_cast<worker_id>(i)));
   caf::actor injector;
-  if (!cfg.faults.empty())
-    injector = spawn_fault_injector(
-      sys, fault_injector_params{cfg.faults, clock, recorder, workers, spawn_incarnation});
+  if (!cfg.faults.empty()) {
+    injector = spawn_fault_injector(sys, fault_injector_params{cfg.faults, clock, recorder, workers,
+                                                               spawn_incarnation, cfg.run.seed});
+    // Disturbances are drawn at every epoch end, which only the aggregator sees.
+    caf::anon_send(aggregator, epoch_atom::value, injector);
+  }
 
   {
     caf::scoped_actor self{sys};

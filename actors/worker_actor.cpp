@@ -6,11 +6,14 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <deque>
+#include <map>
 #include <optional>
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
 #include "actors/thread_cpu_wait.hpp"
+#include "actors/worker_link.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_math.hpp"
 #include "gpu/flat_parameters.hpp"
@@ -21,6 +24,19 @@
 #include "gpu/torch_threads.hpp"
 
 namespace hetsgd {
+
+/// On the link to the aggregator: push `seq`, or a probe for it.
+struct outbound {
+  bool probe = false;
+  std::uint64_t seq = 0;
+};
+
+/// On the link from the aggregator.
+struct inbound {
+  enum kind_t { answer, job, upload_request } kind = answer;
+  job_msg msg;            ///< answer, job
+  version_t version = 0;  ///< upload_request
+};
 
 struct worker_state {
   worker_params p;
@@ -67,9 +83,18 @@ struct worker_state {
   bool stopped = false;
   // Injected faults.
   double slowdown = 1.0;   ///< factor on the emulated time of every micro-batch
+  double disturbance = 1.0;  ///< factor of a disturbance fault, on top of a slowdown
   bool paused = false;     ///< frozen: computes nothing, pushes nothing until resumed
   double paused_at_s = 0.0;  ///< when the current pause began
   bool poisoned = false;   ///< pushes NaN payloads
+  // The link to the aggregator (link faults), and the pushes not answered yet, by seq.
+  std::unique_ptr<worker_link> link;
+  std::uint64_t push_seq = 0;
+  std::map<std::uint64_t, contribution_msg> unacked;
+  // Messages on the link, in the order they were sent: each delivery timer delivers the oldest,
+  // so the link never reorders even when two timers fire at the same instant.
+  std::deque<outbound> outbox;  ///< to the aggregator
+  std::deque<inbound> inbox;    ///< from the aggregator
 
   static inline const char* name = "hetsgd.worker";
 };
@@ -87,6 +112,39 @@ void fail(self_ptr self, const std::string& what) {
 
 void on_job(self_ptr self, job_msg& j);
 void on_reply(self_ptr self, job_msg& j);
+void deliver_down(self_ptr self);
+void transmit(self_ptr self, std::uint64_t seq);
+void deliver_push(self_ptr self, std::uint64_t seq);
+void receive_answer(self_ptr self, job_msg& j);
+void ask_about(self_ptr self, std::uint64_t seq);
+void on_upload_request(self_ptr self, version_t version);
+
+/// Hands a message to the aggregator-bound side of the link: at once when nothing is queued and
+/// the link adds no time, else after `after_s`, behind everything sent before it.
+void send_up(self_ptr self, outbound m, double after_s) {
+  auto& st = self->state;
+  if (st.outbox.empty() && after_s <= 0.0) {
+    if (m.probe)
+      ask_about(self, m.seq);
+    else
+      deliver_push(self, m.seq);
+    return;
+  }
+  st.outbox.push_back(m);
+  self->delayed_send(self, to_duration(after_s), link_atom::value, true);
+}
+
+/// The same for messages from the aggregator: delivered to the worker in the order sent.
+void send_down(self_ptr self, inbound m, double after_s) {
+  auto& st = self->state;
+  if (st.inbox.empty() && after_s <= 0.0) {
+    st.inbox.push_back(std::move(m));
+    deliver_down(self);
+    return;
+  }
+  st.inbox.push_back(std::move(m));
+  self->delayed_send(self, to_duration(after_s), link_atom::value, false);
+}
 
 void start_waiting(self_ptr self) {
   auto& st = self->state;
@@ -111,6 +169,103 @@ void note_received(self_ptr self, const job_msg& j) {
       st.stats.release_cpu_wait_s += std::max(0.0, wait - st.runqueue_wait_at_push_s);
     st.runqueue_wait_at_push_s = -1.0;
   }
+}
+
+/// Puts push `seq` on the link: it is lost, delivered after the link's delay, or at once. A
+/// lost push is found by the probe (arm_probe) and sent again.
+void transmit(self_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  auto it = st.unacked.find(seq);
+  if (it == st.unacked.end())
+    return;
+  const auto& v = it->second.payload.value;
+  const auto bytes = static_cast<std::uint64_t>(v.defined() ? v.nbytes() : 0);
+  auto t = st.link->send(st.p.clock->now_s(), bytes, link_direction::to_aggregator, true);
+  if (st.link->ever_lossy())
+    self->delayed_send(self, to_duration(st.p.link_probe_s + t.after_s), probe_atom::value, seq);
+  if (t.lost) {
+    st.stats.messages_lost += 1;
+    return;
+  }
+  send_up(self, outbound{false, seq}, t.after_s);
+}
+
+/// Push `seq` reaches the aggregator; its answer comes back over the link (receive_answer).
+void deliver_push(self_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  auto it = st.unacked.find(seq);
+  if (it == st.unacked.end() || st.stopped)
+    return;
+  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), it->second)
+    .then([=](job_msg& j) { receive_answer(self, j); },
+          [=](caf::error& err) {
+            auto& s = self->state;
+            if (s.stopped || s.unacked.count(seq) == 0)
+              return;  // answered another way (a probe) meanwhile
+            if (self->system().render(err).find("duplicate push") != std::string::npos)
+              return;  // a copy that crossed its original: the original's answer comes
+            fail(self, "no reply to push " + std::to_string(seq) + " within " +
+                           std::to_string(s.p.request_timeout_s) +
+                           " s: " + self->system().render(err));
+          });
+}
+
+/// An answer to a push crosses the link back: lost (the probe will fetch it again), delayed,
+/// or handled at once. A stop is never lost: the run's end rides the reliable channel.
+void receive_answer(self_ptr self, job_msg& j) {
+  auto& st = self->state;
+  const auto bytes = static_cast<std::uint64_t>(j.weights.value.defined() ? j.weights.value.nbytes() : 0);
+  auto t = st.link->send(st.p.clock->now_s(), bytes, link_direction::to_worker, !j.stop);
+  if (t.lost) {
+    st.stats.messages_lost += 1;
+    return;
+  }
+  inbound in;
+  in.kind = inbound::answer;
+  in.msg = std::move(j);
+  send_down(self, std::move(in), t.after_s);
+}
+
+/// Asks the aggregator about push `seq`, whose answer has not come, and acts on what it knows.
+void ask_about(self_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  if (st.stopped || st.unacked.count(seq) == 0)
+    return;
+  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), probe_atom::value, st.p.id,
+                seq)
+    .then(
+      [=](probe_reply_msg& r) {
+        auto& s = self->state;
+        if (s.stopped || s.unacked.count(seq) == 0)
+          return;
+        switch (static_cast<probe_status>(r.status)) {
+          case probe_status::missing:
+            s.stats.retransmits += 1;
+            transmit(self, seq);  // arms the next probe
+            return;
+          case probe_status::answered:
+            receive_answer(self, r.job);
+            break;
+          case probe_status::pending:
+            break;
+        }
+        self->delayed_send(self, to_duration(s.p.link_probe_s), probe_atom::value, seq);
+      },
+      [=](caf::error& err) {
+        if (!self->state.stopped)
+          fail(self, "probe for push " + std::to_string(seq) +
+                         " not answered: " + self->system().render(err));
+      });
+}
+
+/// The probe timer of push `seq` fired: if it is still unanswered, the probe (a small control
+/// message: delayed by the link, never lost) goes out.
+void probe(self_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  if (st.stopped || st.unacked.count(seq) == 0)
+    return;
+  auto t = st.link->send(st.p.clock->now_s(), 0, link_direction::to_aggregator, false);
+  send_up(self, outbound{true, seq}, t.after_s);
 }
 
 /// Sends what the job accumulated to the aggregator and resets the accumulators. The reply
@@ -145,14 +300,11 @@ at::Tensor push(self_ptr self) {
   st.job_busy_s = 0.0;
   st.job_loss_sum = 0.0;
   auto payload = c.payload.value;
-  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), std::move(c))
-    .then([=](job_msg& j) { on_reply(self, j); },
-          [=](caf::error& err) {
-            if (!self->state.stopped)
-              fail(self, "no reply to a push within " +
-                             std::to_string(self->state.p.request_timeout_s) +
-                             " s: " + self->system().render(err));
-          });
+  c.seq = ++st.push_seq;
+  st.stats.samples_pushed += c.samples;
+  const auto seq = c.seq;
+  st.unacked.emplace(seq, std::move(c));
+  transmit(self, seq);
   return payload;
 }
 
@@ -282,7 +434,7 @@ void step(self_ptr self) {
   auto r = accumulate_gradients(*st.model, st.p.data->train, idx);
   double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   // A slowdown fault stretches the whole micro-batch (compute plus emulated slowness).
-  double slow = (dt + emulated_slowness(st.p, n, dt)) * st.slowdown - dt;
+  double slow = (dt + emulated_slowness(st.p, n, dt)) * st.slowdown * st.disturbance - dt;
   st.remaining -= n;
   st.job_samples += static_cast<std::uint64_t>(n);
   st.job_compute_s += dt;
@@ -355,6 +507,9 @@ void on_reply(self_ptr self, job_msg& j) {
   auto& st = self->state;
   if (st.stopped)
     return;
+  // Answers come in push order; this one settles its push and any before it.
+  if (j.answers > 0)
+    st.unacked.erase(st.unacked.begin(), st.unacked.upper_bound(j.answers));
   if (j.stop) {
     on_job(self, j);
     return;
@@ -377,10 +532,64 @@ void on_reply(self_ptr self, job_msg& j) {
   on_job(self, j);
 }
 
+/// A delivery timer of the aggregator-bound side fired: the oldest message arrives.
+void deliver_up(self_ptr self) {
+  auto& st = self->state;
+  if (st.outbox.empty())
+    return;
+  auto m = st.outbox.front();
+  st.outbox.pop_front();
+  if (m.probe)
+    ask_about(self, m.seq);
+  else
+    deliver_push(self, m.seq);
+}
+
+/// The oldest message from the aggregator arrives at the worker.
+void deliver_down(self_ptr self) {
+  auto& st = self->state;
+  if (st.inbox.empty())
+    return;
+  auto m = std::move(st.inbox.front());
+  st.inbox.pop_front();
+  switch (m.kind) {
+    case inbound::answer:
+      on_reply(self, m.msg);
+      break;
+    case inbound::job:
+      on_job(self, m.msg);
+      break;
+    case inbound::upload_request:
+      on_upload_request(self, m.version);
+      break;
+  }
+}
+
+/// The aggregator asked for an upload at `version` (continuous mode: the hand-over; local steps
+/// until asked: the model).
+void on_upload_request(self_ptr self, version_t version) {
+  auto& s = self->state;
+  if (!s.active || s.stopped)
+    return;
+  if (s.mode == worker_mode::continuous) {
+    // Finish the micro-batch in flight first: if its emulated time is still running (or the
+    // worker is paused), the hand-over happens when it ends (step()).
+    s.upload_requested = true;
+    if (!s.pacing && !s.paused)
+      hand_over(self);
+    return;
+  }
+  // Only a job on that version running until asked can answer; anything else is stale.
+  if (s.version == version && s.local_steps_total == until_upload_requested)
+    s.upload_requested = true;
+}
+
 caf::behavior worker_actor(self_ptr self, worker_params params) {
   auto& st = self->state;
   st.p = std::move(params);
   st.stats.worker = st.p.id;
+  // Its own generator: the losses on one link do not depend on the other links' traffic.
+  st.link = std::make_unique<worker_link>(st.p.seed * 1000003u + st.p.id + 1);
   try {
     pin_compute_threads_to_one();
     st.model = make_model(st.p.model_name, st.p.seed);
@@ -411,33 +620,47 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
     }
   };
   return {
-    [=](job_msg& j) { guarded([&] { on_job(self, j); }); },
+    [=](job_msg& j) {
+      // Not an answer to a push (a restart, or a release): a control message, delayed by the
+      // link but never lost.
+      auto& s = self->state;
+      const auto bytes =
+        static_cast<std::uint64_t>(j.weights.value.defined() ? j.weights.value.nbytes() : 0);
+      auto t = s.link->send(s.p.clock->now_s(), bytes, link_direction::to_worker, false);
+      inbound in;
+      in.kind = inbound::job;
+      in.msg = std::move(j);
+      guarded([&] { send_down(self, std::move(in), t.after_s); });
+    },
+    [=](upload_atom, version_t version) {
+      // The aggregator's request crosses the link (delayed, never lost) before it is acted on.
+      auto& s = self->state;
+      auto t = s.link->send(s.p.clock->now_s(), 0, link_direction::to_worker, false);
+      inbound in;
+      in.kind = inbound::upload_request;
+      in.version = version;
+      guarded([&] { send_down(self, std::move(in), t.after_s); });
+    },
+    [=](link_atom, bool up) { guarded([&] { up ? deliver_up(self) : deliver_down(self); }); },
+    [=](probe_atom, std::uint64_t seq) { guarded([&] { probe(self, seq); }); },
     [=](compute_atom, std::uint64_t seq) {
       auto& s = self->state;
       if (!s.active || seq != s.job_seq || s.stopped)
         return;
       guarded([&] { step(self); });
     },
-    [=](upload_atom, version_t version) {
-      auto& s = self->state;
-      if (!s.active || s.stopped)
-        return;
-      if (s.mode == worker_mode::continuous) {
-        // Finish the micro-batch in flight first: if its emulated time is still running (or the
-        // worker is paused), the hand-over happens when it ends (step()).
-        s.upload_requested = true;
-        if (!s.pacing && !s.paused)
-          guarded([&] { hand_over(self); });
-        return;
-      }
-      // Only a job on that version running until asked can answer; anything else is stale.
-      if (s.version == version && s.local_steps_total == until_upload_requested)
-        s.upload_requested = true;
-    },
-    [=](fault_atom, const std::string& kind, double factor, bool on) {
+    [=](fault_atom, const std::string& kind, double value, bool on) {
       auto& s = self->state;
       if (kind == "slowdown") {
-        s.slowdown = on ? factor : 1.0;
+        s.slowdown = on ? value : 1.0;
+      } else if (kind == "disturbance") {
+        s.disturbance = on ? value : 1.0;
+      } else if (kind == "delay") {
+        s.link->set_delay(on ? value : 0.0);    // seconds
+      } else if (kind == "drop") {
+        s.link->set_drop(on ? value : 0.0);     // probability per bulk message
+      } else if (kind == "slow_link") {
+        s.link->set_bandwidth(on ? value : 0.0);  // bytes/s
       } else if (kind == "nan") {
         s.poisoned = on;
       } else if (kind == "pause") {

@@ -12,6 +12,8 @@
 /// Emulated speed: after each micro-batch a worker of speed s waits (a delayed self-message, so
 /// it frees its core and still answers control messages) until the micro-batch has taken
 /// n / (s × base_rate) seconds; with base_rate = 0 it waits (1/s − 1) × the measured compute.
+/// Link faults (delay, drop, slow_link) act on its messages to and from the aggregator
+/// (worker_link); it recovers lost pushes and lost answers by probing the aggregator.
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -36,6 +38,9 @@ struct worker_params {
   std::uint64_t seed = 0;
   std::int64_t micro_batch = 32;    ///< samples per atomic unit of compute
   double request_timeout_s = 120.0; ///< deadline of every request to the aggregator
+  /// Seconds a push may go unanswered before the worker asks the aggregator whether it arrived
+  /// (only once a drop fault has made its link lossy).
+  double link_probe_s = 0.5;
   std::shared_ptr<const fashion_mnist> data;  ///< shared, read-only
   clock_ptr clock;
   caf::actor aggregator;

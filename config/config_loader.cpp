@@ -469,6 +469,25 @@ class loader {
         ok = false;
       }
       if (ok) {
+        // The value that makes the kind do anything; without it the fault would be a no-op.
+        std::string need;
+        if (fault.kind == "delay" && !(fault.delay_s > 0.0))
+          need = "delay_s: a \"delay\" fault needs delay_s > 0";
+        else if (fault.kind == "slow_link" && !(fault.bandwidth_mb_s > 0.0))
+          need = "bandwidth_mb_s: a \"slow_link\" fault needs bandwidth_mb_s > 0";
+        else if (fault.kind == "drop" && !(fault.probability > 0.0 && fault.probability < 1.0))
+          need = "probability: a \"drop\" fault needs 0 < probability < 1 (a link that loses "
+                 "every message never delivers)";
+        else if (fault.kind == "disturbance" && !(fault.probability > 0.0))
+          need = "probability: a \"disturbance\" fault needs probability > 0";
+        else if (fault.kind == "disturbance" && !(fault.factor > 1.0))
+          need = "factor: a \"disturbance\" fault needs factor > 1";
+        if (!need.empty()) {
+          error(elem_at, fname + "." + need);
+          ok = false;
+        }
+      }
+      if (ok) {
         cfg_.faults.push_back(std::move(fault));
         fault_origins_.push_back(std::move(where));
       }

@@ -186,6 +186,11 @@ std::vector<key_spec> build_registry() {
   b.push_back(run_key(HETSGD_KEY(cluster.request_timeout_s), "s",
                       "deadline of every request between actors")
                   .above(0));
+  b.push_back(run_key(HETSGD_KEY(cluster.link_probe_s), "s",
+                      "how long a push may go unanswered before its worker asks the aggregator "
+                      "whether it arrived (a lost push is sent again, a lost answer sent again); "
+                      "armed once a drop fault has made the worker's link lossy")
+                  .above(0));
   b.push_back(run_key(HETSGD_KEY(cluster.mode), "",
                       "threads = all actors in one process; processes = one process per role")
                   .one_of({"threads", "processes"}));
@@ -322,7 +327,7 @@ std::vector<key_spec> build_registry() {
                   .default_note("required"));
   b.push_back(fault_key(HETSGD_FAULT_KEY(worker), "",
                         "target worker id, < cluster.workers; required by slowdown, pause, crash, "
-                        "rejoin and nan")
+                        "rejoin and nan; link faults and disturbances without one hit every worker")
                   .at_least(0)
                   .unset_when_negative()
                   .default_note("none"));
@@ -336,6 +341,15 @@ std::vector<key_spec> build_registry() {
                         "per-epoch probability (disturbance) or per-message probability (drop)")
                   .at_least(0)
                   .at_most(1));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(delay_s), "s",
+                        "latency added to every message on the worker's link (delay)")
+                  .at_least(0));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(bandwidth_mb_s), "MB/s",
+                        "transfer rate cap of the worker's link, 10^6 bytes/s (slow_link)")
+                  .at_least(0));
+  b.push_back(fault_key(HETSGD_FAULT_KEY(max_epochs), "epochs",
+                        "a disturbance slows a worker for 1..max_epochs epochs, drawn uniformly")
+                  .at_least(1));
 
   std::vector<key_spec> out;
   out.reserve(b.size());

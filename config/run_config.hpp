@@ -41,6 +41,9 @@ struct cluster_section {
   std::int64_t workers = 4;              ///< number of workers
   std::vector<double> speeds;            ///< relative compute speed per worker (default all 1.0)
   double request_timeout_s = 120.0;      ///< deadline of every request between actors, seconds
+  /// Seconds a push may go unanswered before its worker asks the aggregator whether it arrived
+  /// (armed once a drop fault made the worker's link lossy).
+  double link_probe_s = 0.5;
   std::string mode = "threads";          ///< "threads" (one process) | "processes"
   std::string transport = "local";       ///< "local" | "gloo" | "nccl"
   /// Samples/s of a speed-1 worker; worker i runs at speeds[i] × base_rate (0 = auto).
@@ -131,7 +134,7 @@ struct output_section {
   double straggler_ewma_alpha = 0.2;  ///< weight of the newest step in the step-time EWMAs
 };
 
-/// One [[faults]] entry. Parsed and validated now; played by the fault injector (faults issue).
+/// One [[faults]] entry, played by the fault injector (actors/fault_injector_actor.hpp).
 struct fault_spec {
   std::string kind;          ///< slowdown pause crash rejoin delay drop nan disturbance slow_link
   std::int64_t worker = -1;  ///< target worker id (-1 = not set)
@@ -139,6 +142,9 @@ struct fault_spec {
   double duration_s = 0.0;   ///< how long it lasts, seconds (0 = until the end)
   double factor = 1.0;       ///< slowdown factor (>= 1)
   double probability = 0.0;  ///< per-epoch probability (disturbance) or per-message (drop)
+  double delay_s = 0.0;      ///< latency added to every message on the link (delay), seconds
+  double bandwidth_mb_s = 0.0;  ///< link transfer rate cap (slow_link), 10^6 bytes/s
+  std::int64_t max_epochs = 2;  ///< a disturbance lasts 1..max_epochs epochs (uniform)
   std::string source;        ///< "file:line:column" of the table, for error messages
 };
 
