@@ -189,6 +189,22 @@ CATCH_TEST_CASE("malformed [[faults]]", "[config][errors]") {
               "bad.toml:4:10: faults[0].factor: must be >= 1, got 0.5");
   CATCH_CHECK(load_error("[[faults]]\nkind = \"crash\"\nworker = 0\n\n[[faults]]\nkind = \"pause\"\n") ==
               "bad.toml:5:1: faults[1].worker: missing; a \"pause\" fault needs a target worker");
+  // Each kind's value must make it do something; the table is named.
+  CATCH_CHECK(load_error("[[faults]]\nkind = \"delay\"\nworker = 1\n") ==
+              "bad.toml:1:1: faults[0].delay_s: a \"delay\" fault needs delay_s > 0");
+  CATCH_CHECK(load_error("[[faults]]\nkind = \"slow_link\"\n") ==
+              "bad.toml:1:1: faults[0].bandwidth_mb_s: a \"slow_link\" fault needs "
+              "bandwidth_mb_s > 0");
+  CATCH_CHECK(load_error("[[faults]]\nkind = \"drop\"\nprobability = 1.0\n") ==
+              "bad.toml:1:1: faults[0].probability: a \"drop\" fault needs 0 < probability < 1 "
+              "(a link that loses every message never delivers)");
+  CATCH_CHECK(load_error("[[faults]]\nkind = \"disturbance\"\nfactor = 2.0\n") ==
+              "bad.toml:1:1: faults[0].probability: a \"disturbance\" fault needs probability > 0");
+  CATCH_CHECK(load_error("[[faults]]\nkind = \"disturbance\"\nprobability = 0.2\n") ==
+              "bad.toml:1:1: faults[0].factor: a \"disturbance\" fault needs factor > 1");
+  CATCH_CHECK(load_error("[[faults]]\nkind = \"disturbance\"\nprobability = 0.2\nfactor = 2.0\n"
+                         "max_epochs = 0\n") ==
+              "bad.toml:5:14: faults[0].max_epochs: must be >= 1, got 0");
   CATCH_CHECK(load_error("[faults]\nkind = \"crash\"\n") ==
               "bad.toml:1:1: faults: expected an array of tables ([[faults]]), got table");
   CATCH_CHECK(load_error("faults = [1]\n") == "bad.toml:1:11: faults[0]: expected a table, got integer 1");

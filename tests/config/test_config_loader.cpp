@@ -165,14 +165,19 @@ CATCH_TEST_CASE("the effective TOML reloads to the same config and is a fixed po
       "[policy.ssgd]\nround_timeout_s = 2.5\n"
       "[output]\ndir = \"runs/x\"\nprogress_every_s = 0\n"
       "[[faults]]\nkind = \"nan\"\nworker = 0\nat_s = 1.5\n"
-      "[[faults]]\nkind = \"disturbance\"\nprobability = 0.1\n";
+      "[[faults]]\nkind = \"disturbance\"\nprobability = 0.1\nfactor = 3.0\nmax_epochs = 4\n"
+      "[[faults]]\nkind = \"slow_link\"\nbandwidth_mb_s = 12.5\n"
+      "[[faults]]\nkind = \"delay\"\nworker = 1\ndelay_s = 0.125\n";
   const auto first = load_ok(file, {"model.name=mlp", "train.batch=128", "output.plots=false"});
   const auto second = load_ok(first.effective_toml, {}, "config.toml");
   CATCH_CHECK(first_difference(first.cfg, second.cfg) == "");
   CATCH_CHECK(second.cfg.run.name == "q\"uote\\d\ttab");
   CATCH_CHECK(second.cfg.cluster.speeds[1] == 0.3333333333333333);
   CATCH_CHECK(second.cfg.train.weight_decay == 1e-4);
-  CATCH_CHECK(second.cfg.faults.size() == 2);
+  CATCH_CHECK(second.cfg.faults.size() == 4);
+  CATCH_CHECK(second.cfg.faults[1].max_epochs == 4);
+  CATCH_CHECK(second.cfg.faults[2].bandwidth_mb_s == 12.5);
+  CATCH_CHECK(second.cfg.faults[3].delay_s == 0.125);
   CATCH_CHECK(second.effective_toml == first.effective_toml);
   // Every key of the registry is written, defaults included.
   for (const auto& key : key_registry()) {
