@@ -39,6 +39,13 @@ struct waiting_push {
   std::uint64_t seq = 0;
 };
 
+/// A push that arrived before an earlier one of the same worker (that one was lost and is being
+/// sent again); taken once the gap is filled.
+struct held_push {
+  contribution_msg msg;
+  caf::typed_response_promise<job_msg> promise;
+};
+
 struct worker_slot {
   caf::actor handle;
   bool joined = false;
@@ -56,7 +63,8 @@ struct worker_slot {
   std::uint64_t last_seq_received = 0;  ///< highest push seq that arrived
   std::uint64_t answered_seq = 0;       ///< highest push seq answered
   job_msg last_answer;                  ///< the answer to answered_seq, sent again on a probe
-  std::uint64_t samples_received = 0;   ///< samples in the pushes that arrived
+  std::uint64_t samples_received = 0;   ///< samples in the pushes taken (in order)
+  std::map<std::uint64_t, held_push> out_of_order;  ///< arrived after a gap, by seq
 };
 
 }  // namespace
@@ -573,6 +581,14 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
       w8.promise.deliver(std::move(j));
     }
     slot.waiting.clear();
+    for (auto& [seq, held] : slot.out_of_order) {
+      // Held behind a lost push that never came: never taken, so in flight at the end.
+      job_msg j;
+      j.stop = true;
+      j.answers = seq;
+      held.promise.deliver(std::move(j));
+    }
+    slot.out_of_order.clear();
     if (!slot.live || !slot.handle)
       continue;
     ++st.stats_outstanding;
@@ -677,24 +693,27 @@ void record_straggler_changes(self_ptr self, const std::vector<straggler_change>
 }
 
 /// A worker's push `seq` went unanswered for a while: tell it whether the push got lost on the
-/// way (send it again), is waiting for its round, or was answered and the answer got lost (here
-/// it is again). Each loss is counted and logged, per worker and direction.
+/// way (send it again), is waiting for its round, or was answered and the answer got lost or is
+/// late (here it is again). Both are counted and logged per worker.
 probe_reply_msg answer_probe(self_ptr self, worker_id w, std::uint64_t seq) {
   auto& st = self->state;
   auto& slot = st.slots[w];
   auto& a = st.acct.workers[w];
   probe_reply_msg r;
   r.seq = seq;
-  if (seq > slot.last_seq_received) {
+  if (seq > slot.last_seq_received && slot.out_of_order.count(seq) == 0) {
     r.status = static_cast<std::uint8_t>(probe_status::missing);
-    a.messages_lost_to_aggregator += 1;
-    record(self, {{"type", "link_lost"}, {"worker", w}, {"direction", "to_aggregator"}, {"seq", seq}});
+    // The probe travelled behind the push on the same FIFO link: the push was lost.
+    a.pushes_missing += 1;
+    record(self, {{"type", "push_missing"}, {"worker", w}, {"seq", seq}});
   } else if (seq > slot.answered_seq) {
     r.status = static_cast<std::uint8_t>(probe_status::pending);
   } else {
     r.status = static_cast<std::uint8_t>(probe_status::answered);
-    a.messages_lost_to_worker += 1;
-    record(self, {{"type", "link_lost"}, {"worker", w}, {"direction", "to_worker"}, {"seq", seq}});
+    // Lost, or still queued on a slow link: the aggregator cannot tell, so it sends it again
+    // (the worker ignores a second copy).
+    a.answers_resent += 1;
+    record(self, {{"type", "answer_resent"}, {"worker", w}, {"seq", seq}});
     r.job = slot.last_answer;
     r.job.sent_at_s = now(self);
     st.acct.bytes_moved += static_cast<std::uint64_t>(
@@ -739,6 +758,7 @@ void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
     return;
   slot.live = false;
   slot.waiting.clear();
+  slot.out_of_order.clear();
   st.acct.workers[w].left = true;
   if (!st.stopping) {
     book_crash(self, w);
@@ -764,6 +784,69 @@ void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
 }
 
 }  // namespace
+
+/// Takes push `c` of a live worker, in its order: books it, hands it to the policy and keeps
+/// `rp` to answer it with the worker's next job. `core_wait_s`: how long its message waited for
+/// a core (push latency accounting).
+void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise<job_msg> rp,
+             double core_wait_s) {
+  auto& s = self->state;
+  auto& slot = s.slots[c.worker];
+  slot.last_seq_received = std::max(slot.last_seq_received, c.seq);
+  slot.samples_received += c.samples;
+  auto& a = s.acct.workers[c.worker];
+  double t = now(self);
+  a.samples_pushed += c.samples;
+  a.contributions += 1;
+  a.push_latency_s += std::max(0.0, t - c.sent_at_s);
+  a.push_cpu_wait_s += std::min(std::max(0.0, t - c.sent_at_s), core_wait_s);
+  slot.pushed_since_progress += c.samples;
+  if (s.stragglers && !s.stopping)
+    record_straggler_changes(self, s.stragglers->on_step(c.worker, c.busy_s, c.samples));
+  s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
+  slot.waiting.push_back({rp, c.seq});
+  contribution_meta m;
+  m.id = s.next_id++;
+  m.worker = c.worker;
+  m.version = c.version;
+  m.samples = c.samples;
+  m.local_steps = c.local_steps;
+  m.compute_s = c.compute_s;
+  m.arrived_at_s = t;
+  m.membership_epoch = s.members.epoch;
+  s.pending.emplace(m.id, pending_entry{m, std::move(c.payload.value), c.loss_sum, s.version});
+  if (s.stopping) {
+    // Arrived after the end: in flight, and the worker is told to stop.
+    s.acct.workers[c.worker].samples_pending_at_end += c.samples;
+    s.pending.erase(m.id);
+    for (auto& w8 : slot.waiting) {
+      job_msg j;
+      j.stop = true;
+      j.answers = w8.seq;
+      w8.promise.deliver(std::move(j));
+    }
+    slot.waiting.clear();
+    return;
+  }
+  if (auto& e = s.pending[m.id]; !all_finite(e.payload)) {
+    // Its samples are dropped (non_finite) and never touch the model. The policy still sees
+    // the arrival, as an empty one (no samples, a payload that changes nothing), so that a
+    // policy waiting for this worker's hand-over goes on exactly as if it had computed
+    // nothing.
+    count_dropped(self, m, drop_reason::non_finite);
+    std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite "
+              << to_string(s.p.policy->traits().payload) << "; its " << m.samples
+              << " samples are dropped\n";
+    m.samples = 0;
+    m.local_steps = 0;
+    e.meta = m;
+    e.loss_sum = 0.0;
+    e.payload = s.p.policy->traits().payload == payload_kind::model
+                  ? current_snapshot(self)  // averaging it in moves nothing forward
+                  : at::zeros_like(e.payload);
+  }
+  carry_out(self, s.p.policy->on_arrival(m, context(self)));
+}
 
 caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   auto& st = self->state;
@@ -861,6 +944,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       slot.answered_seq = 0;
       slot.last_answer = job_msg{};
       slot.samples_received = 0;
+      slot.out_of_order.clear();
       auto rp = self->make_response_promise<job_msg>();
       slot.waiting.push_back({rp, 0});
       if (s.started)
@@ -878,68 +962,27 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::runtime_error,
                                "contribution from unknown worker " + std::to_string(c.worker));
       auto& slot = s.slots[c.worker];
-      if (c.seq > 0 && c.seq <= slot.last_seq_received) {
+      if (c.seq > 0 && (c.seq <= slot.last_seq_received || slot.out_of_order.count(c.seq))) {
         // Sent again after a probe raced its late arrival: already here, so not counted twice.
         s.acct.workers[c.worker].duplicates += 1;
         return caf::make_error(caf::sec::runtime_error,
                                "duplicate push " + std::to_string(c.seq) + " from worker " +
                                  std::to_string(c.worker));
       }
-      slot.last_seq_received = std::max(slot.last_seq_received, c.seq);
-      slot.samples_received += c.samples;
-      auto& a = s.acct.workers[c.worker];
-      double t = now(self);
-      a.samples_pushed += c.samples;
-      a.contributions += 1;
-      a.push_latency_s += std::max(0.0, t - c.sent_at_s);
-      a.push_cpu_wait_s += std::min(std::max(0.0, t - c.sent_at_s), bt.core_wait_s());
-      slot.pushed_since_progress += c.samples;
-      if (s.stragglers && !s.stopping)
-        record_straggler_changes(self, s.stragglers->on_step(c.worker, c.busy_s, c.samples));
-      s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
       auto rp = self->make_response_promise<job_msg>();
-      slot.waiting.push_back({rp, c.seq});
-      contribution_meta m;
-      m.id = s.next_id++;
-      m.worker = c.worker;
-      m.version = c.version;
-      m.samples = c.samples;
-      m.local_steps = c.local_steps;
-      m.compute_s = c.compute_s;
-      m.arrived_at_s = t;
-      m.membership_epoch = s.members.epoch;
-      s.pending.emplace(m.id, pending_entry{m, std::move(c.payload.value), c.loss_sum, s.version});
-      if (s.stopping) {
-        // Arrived after the end: in flight, and the worker is told to stop.
-        s.acct.workers[c.worker].samples_pending_at_end += c.samples;
-        s.pending.erase(m.id);
-        for (auto& w8 : slot.waiting) {
-          job_msg j;
-          j.stop = true;
-          j.answers = w8.seq;
-          w8.promise.deliver(std::move(j));
-        }
-        slot.waiting.clear();
+      if (c.seq > slot.last_seq_received + 1) {
+        // An earlier push of this worker was lost and is being sent again: hold this one until
+        // the gap is filled, so that pushes are taken (and answered) in the order they were
+        // made, as on a reliable stream.
+        slot.out_of_order.emplace(c.seq, held_push{std::move(c), rp});
         return rp;
       }
-      if (auto& e = s.pending[m.id]; !all_finite(e.payload)) {
-        // Its samples are dropped (non_finite) and never touch the model. The policy still sees
-        // the arrival, as an empty one (no samples, a payload that changes nothing), so that a
-        // policy waiting for this worker's hand-over goes on exactly as if it had computed
-        // nothing.
-        count_dropped(self, m, drop_reason::non_finite);
-        std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite "
-                  << to_string(s.p.policy->traits().payload) << "; its " << m.samples
-                  << " samples are dropped\n";
-        m.samples = 0;
-        m.local_steps = 0;
-        e.meta = m;
-        e.loss_sum = 0.0;
-        e.payload = s.p.policy->traits().payload == payload_kind::model
-                      ? current_snapshot(self)  // averaging it in moves nothing forward
-                      : at::zeros_like(e.payload);
-      }
-      carry_out(self, s.p.policy->on_arrival(m, context(self)));
+      accept_push(self, c, rp, bt.core_wait_s());
+      // The pushes it held back, now in order.
+      for (auto it = slot.out_of_order.begin();
+           it != slot.out_of_order.end() && it->first == slot.last_seq_received + 1;
+           it = slot.out_of_order.erase(it))
+        accept_push(self, it->second.msg, it->second.promise, 0.0);
       return rp;
     },
     [=](probe_atom, worker_id w, std::uint64_t seq) -> caf::result<probe_reply_msg> {

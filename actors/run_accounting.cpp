@@ -134,9 +134,9 @@ std::string run_account::summary_json() const {
                    {"reported", w.accounted()},
                    {"incarnations", w.incarnations},
                    {"crashes", w.crashes},
-                   {"link", {{"lost_to_aggregator", w.messages_lost_to_aggregator},
-                             {"lost_to_worker", w.messages_lost_to_worker},
-                             {"lost_counted_by_worker", w.messages_lost},
+                   {"link", {{"lost", w.messages_lost},
+                             {"pushes_missing", w.pushes_missing},
+                             {"answers_resent", w.answers_resent},
                              {"retransmits", w.retransmits},
                              {"duplicates", w.duplicates}}},
                    {"failed", w.failed}});

@@ -32,11 +32,13 @@ struct worker_account {
   std::uint32_t incarnations = 0;     ///< joins (1 + rejoins)
   std::uint32_t booked = 0;           ///< incarnations whose samples are booked (stop or crash)
   std::uint32_t crashes = 0;          ///< incarnations lost to a crash
-  // Link faults: messages lost on its link (as the probes found them), pushes sent again, and
-  // retransmitted pushes that arrived twice (never counted twice).
-  std::uint64_t messages_lost_to_aggregator = 0;
-  std::uint64_t messages_lost_to_worker = 0;
-  std::uint64_t messages_lost = 0;    ///< as the worker's link counted them (final report)
+  // Link faults. What the link lost (both ways, from the worker's final report), what the
+  // aggregator's probe answers found (pushes that never came; answers sent again because the
+  // first was lost or is late), pushes the worker sent again, and copies that arrived twice
+  // (never counted twice).
+  std::uint64_t messages_lost = 0;
+  std::uint64_t pushes_missing = 0;
+  std::uint64_t answers_resent = 0;
   std::uint64_t retransmits = 0;
   std::uint64_t duplicates = 0;
   /// Every incarnation's computed samples are known: reported at the stop or read at the crash.

@@ -91,6 +91,9 @@ struct worker_state {
   std::unique_ptr<worker_link> link;
   std::uint64_t push_seq = 0;
   std::map<std::uint64_t, contribution_msg> unacked;
+  /// Per unanswered push: seconds until its next probe. Doubles while the aggregator says the
+  /// answer is pending or on its way (a slow link's queue), so probes never flood the link.
+  std::map<std::uint64_t, double> probe_wait_s;
   // Messages on the link, in the order they were sent: each delivery timer delivers the oldest,
   // so the link never reorders even when two timers fire at the same instant.
   std::deque<outbound> outbox;  ///< to the aggregator
@@ -249,7 +252,9 @@ void ask_about(self_ptr self, std::uint64_t seq) {
           case probe_status::pending:
             break;
         }
-        self->delayed_send(self, to_duration(s.p.link_probe_s), probe_atom::value, seq);
+        auto& wait = s.probe_wait_s[seq];
+        wait = std::min(2.0 * std::max(wait, s.p.link_probe_s), s.p.request_timeout_s / 4.0);
+        self->delayed_send(self, to_duration(wait), probe_atom::value, seq);
       },
       [=](caf::error& err) {
         if (!self->state.stopped)
@@ -507,9 +512,14 @@ void on_reply(self_ptr self, job_msg& j) {
   auto& st = self->state;
   if (st.stopped)
     return;
-  // Answers come in push order; this one settles its push and any before it.
-  if (j.answers > 0)
+  // Answers come in push order; this one settles its push and any before it. An answer sent
+  // again after a probe, whose first copy made it after all, is a duplicate: ignored.
+  if (j.answers > 0) {
+    if (st.unacked.count(j.answers) == 0)
+      return;
     st.unacked.erase(st.unacked.begin(), st.unacked.upper_bound(j.answers));
+    st.probe_wait_s.erase(st.probe_wait_s.begin(), st.probe_wait_s.upper_bound(j.answers));
+  }
   if (j.stop) {
     on_job(self, j);
     return;
@@ -658,7 +668,12 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       } else if (kind == "delay") {
         s.link->set_delay(on ? value : 0.0);    // seconds
       } else if (kind == "drop") {
+        const bool was_lossy = s.link->ever_lossy();
         s.link->set_drop(on ? value : 0.0);     // probability per bulk message
+        // The answers to pushes already sent can be lost from now on: probe for them too.
+        if (!was_lossy && s.link->ever_lossy())
+          for (auto& [seq, push] : s.unacked)
+            self->delayed_send(self, to_duration(s.p.link_probe_s), probe_atom::value, seq);
       } else if (kind == "slow_link") {
         s.link->set_bandwidth(on ? value : 0.0);  // bytes/s
       } else if (kind == "nan") {
