@@ -71,7 +71,8 @@ struct upload_request {
 struct fake_worker_log {
   std::vector<received_job> jobs;
   std::vector<upload_request> uploads;
-  std::vector<std::string> errors;  ///< error replies to its join / push requests
+  std::vector<std::string> errors;  ///< error replies to its join / push / probe requests
+  std::vector<probe_reply_msg> probes;  ///< answers to its (probe_atom, seq) requests
   int stop_requests = 0;
   worker_stats_msg stats;           ///< what it answers to (stop_atom)
 };
@@ -164,6 +165,11 @@ inline caf::behavior fake_worker(caf::event_based_actor* self, world_ptr w, work
               on_error);
     },
     [=](worker_failure_msg& f) { self->send(agg, std::move(f)); },
+    [=](probe_atom, std::uint64_t seq) {
+      self->request(agg, caf::infinite, probe_atom::value, id, seq)
+        .then([=](probe_reply_msg& r) { w->workers[id].probes.push_back(std::move(r)); },
+              on_error);
+    },
     [=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), false}); },
     [=](upload_atom, version_t v) {
       auto& log = w->workers[id];
@@ -277,8 +283,12 @@ class harness {
   void join(worker_id i) { caf::anon_send(workers.at(i), join_atom::value); }
   void run_request() { caf::send_as(driver, agg, run_atom::value); }
   void stop_request() { caf::send_as(driver, agg, stop_atom::value); }
-  void push(worker_id i, version_t version, std::uint64_t samples, at::Tensor gradient_sum) {
+  /// `seq`: the push's number on the worker's link (0: untracked, as pushes without link
+  /// recovery).
+  void push(worker_id i, version_t version, std::uint64_t samples, at::Tensor gradient_sum,
+            std::uint64_t seq = 0) {
     contribution_msg c;
+    c.seq = seq;
     c.worker = i;
     c.version = version;
     c.samples = samples;
@@ -288,6 +298,9 @@ class harness {
     c.sent_at_s = clock->now_s();
     caf::anon_send(workers.at(i), std::move(c));
   }
+
+  /// The worker asks the aggregator about its push `seq` (link recovery).
+  void probe(worker_id i, std::uint64_t seq) { caf::anon_send(workers.at(i), probe_atom::value, seq); }
 
   /// A worker's throughput report to the batch controller, as the real worker sends it right
   /// before each push (enqueue it before the push).

@@ -572,3 +572,75 @@ CATCH_TEST_CASE("backup: restart is sent unsolicited, a crossing push is dropped
                 s["samples_dropped"].get<std::uint64_t>() +
                 s["samples_in_flight_at_end"].get<std::uint64_t>());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Link recovery: probes for unanswered pushes, pushes taken in order, duplicates refused.
+
+CATCH_TEST_CASE("link recovery: a push after a lost one waits for it, probes tell missing from "
+                "pending from answered",
+                "[aggregator][link]") {
+  harness h;
+  start_two(h, asgd(), "asgd");
+  // Worker 0's push 1 was lost on the way; push 2 arrives first and is held, unanswered.
+  h.push(0, 0, 2, g0(), 2);
+  h.settle();
+  CATCH_CHECK(h.jobs(0).size() == 1);
+  CATCH_CHECK(h.w->events_of_type("round").empty());
+  h.probe(0, 1);
+  h.probe(0, 2);
+  h.settle();
+  auto& probes = h.w->workers[0].probes;
+  CATCH_REQUIRE(probes.size() == 2);
+  CATCH_CHECK(probes[0].seq == 1);
+  CATCH_CHECK(probes[0].status == static_cast<std::uint8_t>(probe_status::missing));
+  CATCH_CHECK(probes[1].status == static_cast<std::uint8_t>(probe_status::pending));
+  auto missing = h.w->events_of_type("push_missing");
+  CATCH_REQUIRE(missing.size() == 1);
+  CATCH_CHECK(missing[0]["worker"] == 0);
+  CATCH_CHECK(missing[0]["seq"] == 1);
+
+  // Push 1 is sent again: both are taken, in the order they were made, and answered in order.
+  h.push(0, 0, 6, g1(), 1);
+  h.settle();
+  CATCH_REQUIRE(h.jobs(0).size() == 3);
+  CATCH_CHECK(h.jobs(0)[1].job.answers == 1);
+  CATCH_CHECK(h.jobs(0)[1].job.version == 1);
+  CATCH_CHECK(h.jobs(0)[2].job.answers == 2);
+  CATCH_CHECK(h.jobs(0)[2].job.version == 2);
+  auto rounds = h.w->events_of_type("round");
+  CATCH_REQUIRE(rounds.size() == 2);
+  CATCH_CHECK(rounds[0]["samples"] == 6);  // push 1 (6 samples) first
+  CATCH_CHECK(rounds[1]["samples"] == 2);
+
+  // The answer to push 2 was lost: a probe gets it again.
+  h.probe(0, 2);
+  h.settle();
+  CATCH_REQUIRE(probes.size() == 3);
+  CATCH_CHECK(probes[2].status == static_cast<std::uint8_t>(probe_status::answered));
+  CATCH_CHECK(probes[2].job.answers == 2);
+  CATCH_CHECK(probes[2].job.version == 2);
+  CATCH_CHECK(values(probes[2].job.weights.value) == values(h.jobs(0)[2].job.weights.value));
+  CATCH_CHECK(h.w->events_of_type("answer_resent").size() == 1);
+
+  // A copy of push 2 arriving late is refused, not applied twice.
+  h.push(0, 0, 2, g0(), 2);
+  h.settle();
+  CATCH_REQUIRE(h.w->workers[0].errors.size() == 1);
+  CATCH_CHECK(h.w->workers[0].errors[0].find("duplicate push 2 from worker 0") != std::string::npos);
+  CATCH_CHECK(h.w->events_of_type("round").size() == 2);
+}
+
+CATCH_TEST_CASE("link recovery: a push held behind a lost one is in flight at the end",
+                "[aggregator][link]") {
+  harness h;
+  start_two(h, asgd(), "asgd");
+  h.push(0, 0, 2, g0(), 2);  // push 1 never comes
+  h.settle();
+  h.stop_request();
+  h.settle();
+  // The held push is answered with a stop, and the worker is asked for its stats.
+  CATCH_REQUIRE(h.jobs(0).size() == 2);
+  CATCH_CHECK(h.jobs(0)[1].job.stop);
+  CATCH_CHECK(h.jobs(0)[1].job.answers == 2);
+  CATCH_CHECK(h.w->events_of_type("round").empty());
+}
