@@ -962,6 +962,12 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::runtime_error,
                                "contribution from unknown worker " + std::to_string(c.worker));
       auto& slot = s.slots[c.worker];
+      if (caf::actor_cast<caf::actor>(self->current_sender()) != slot.handle)
+        // Sent by an incarnation that has been replaced (a restart whose old incarnation's last
+        // push arrived after the new one joined): booked with its crash, never taken.
+        return caf::make_error(caf::sec::runtime_error,
+                               "contribution from a replaced incarnation of worker " +
+                                 std::to_string(c.worker));
       if (c.seq > 0 && (c.seq <= slot.last_seq_received || slot.out_of_order.count(c.seq))) {
         // Sent again after a probe raced its late arrival: already here, so not counted twice.
         s.acct.workers[c.worker].duplicates += 1;

@@ -644,3 +644,23 @@ CATCH_TEST_CASE("link recovery: a push held behind a lost one is in flight at th
   CATCH_CHECK(h.jobs(0)[1].job.answers == 2);
   CATCH_CHECK(h.w->events_of_type("round").empty());
 }
+
+CATCH_TEST_CASE("a push from an actor that is not the worker's live incarnation is refused",
+                "[aggregator][link]") {
+  harness h;
+  start_two(h, asgd(), "asgd");
+  // An old incarnation of worker 0 (replaced, its last push still in the mailbox) pushes.
+  auto stale = h.sys.spawn(fake_worker, h.w, worker_id{0}, h.agg);
+  contribution_msg c;
+  c.worker = 0;
+  c.samples = 2;
+  c.payload.value = g0();
+  caf::anon_send(stale, std::move(c));
+  h.settle();
+  CATCH_REQUIRE(h.w->workers[0].errors.size() == 1);
+  CATCH_CHECK(h.w->workers[0].errors[0].find("replaced incarnation of worker 0") !=
+              std::string::npos);
+  CATCH_CHECK(h.w->events_of_type("round").empty());
+  caf::anon_send_exit(stale, caf::exit_reason::kill);
+  h.settle();
+}
