@@ -19,8 +19,8 @@ struct recorder_state {
   static inline const char* name = "hetsgd.recorder";
 };
 
-std::shared_ptr<std::ofstream> open_file(const std::string& path) {
-  auto f = std::make_shared<std::ofstream>(path, std::ios::out | std::ios::trunc);
+std::shared_ptr<std::ofstream> open_file(const std::string& path, bool append) {
+  auto f = std::make_shared<std::ofstream>(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
   if (!*f)
     throw std::runtime_error("cannot open " + path + " for writing");
   return f;
@@ -28,13 +28,15 @@ std::shared_ptr<std::ofstream> open_file(const std::string& path) {
 
 caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::string dir,
                              std::shared_ptr<std::ofstream> events,
-                             std::shared_ptr<std::ofstream> metrics) {
+                             std::shared_ptr<std::ofstream> metrics, bool append) {
   auto& st = self->state;
   st.dir = std::move(dir);
   st.events = std::move(events);
   st.metrics = std::move(metrics);
-  *st.metrics << "time_s,samples_applied,test_accuracy,test_loss,version\n";
-  st.metrics->flush();
+  if (!append) {
+    *st.metrics << "time_s,samples_applied,test_accuracy,test_loss,version\n";
+    st.metrics->flush();
+  }
   return {
     [=](event_atom, const std::string& line) {
       *self->state.events << line << '\n';
@@ -62,10 +64,10 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
 
 }  // namespace
 
-caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir) {
-  auto events = open_file(dir + "/events.jsonl");
-  auto metrics = open_file(dir + "/metrics.csv");
-  return sys.spawn<caf::detached>(recorder_actor, dir, events, metrics);
+caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append) {
+  auto events = open_file(dir + "/events.jsonl", append);
+  auto metrics = open_file(dir + "/metrics.csv", append);
+  return sys.spawn<caf::detached>(recorder_actor, dir, events, metrics, append);
 }
 
 }  // namespace hetsgd
