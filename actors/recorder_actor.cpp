@@ -2,7 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -19,7 +21,24 @@ struct recorder_state {
   static inline const char* name = "hetsgd.recorder";
 };
 
+/// A run killed while writing a line leaves it torn: cut the file back to its last complete line,
+/// so that the resumed run's lines start on a line of their own and every line parses.
+void drop_torn_last_line(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0)
+    return;
+  std::ifstream f(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto last = text.find_last_of('\n');
+  const auto keep = last == std::string::npos ? 0 : last + 1;
+  if (keep < text.size())
+    std::filesystem::resize_file(path, keep, ec);
+}
+
 std::shared_ptr<std::ofstream> open_file(const std::string& path, bool append) {
+  if (append)
+    drop_torn_last_line(path);
   auto f = std::make_shared<std::ofstream>(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
   if (!*f)
     throw std::runtime_error("cannot open " + path + " for writing");

@@ -124,6 +124,10 @@ else
   first=$(awk '/"type":"resume"/ {r = 1} r && /"type":"round"/ {print; exit}' "$TMP/ck/events.jsonl")
   [[ "$first" == *"\"version\":$((v + 1)),"* || "$first" == *"\"version\":$((v + 1))}"* ]] \
     || fail "first round after resuming from version $v: $first"
+  if [[ -x /usr/bin/python3 ]]; then  # a line torn by the kill is cut, every line parses
+    /usr/bin/python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' \
+      "$TMP/ck/events.jsonl" || fail "events.jsonl after kill -9 and resume does not parse"
+  fi
 fi
 
 if [[ $failures -ne 0 ]]; then

@@ -84,7 +84,9 @@ CATCH_TEST_CASE("a run interrupted mid-way resumes from its checkpoint and finis
     if (e["type"] == "round")
       k_before = e["policy"]["k"].get<double>();
 
-  auto second = resume(dir);
+  // As if the process had been killed mid-line: the resumed log must still parse line by line.
+  std::ofstream(dir + "/events.jsonl", std::ios::app) << "{\"type\":\"rou";
+  auto second = resume(dir);  // read_events parses every line
   CATCH_INFO(second.res.message);
   CATCH_REQUIRE(second.res.exit_code == 0);
   CATCH_CHECK(second.res.message == "max_samples reached");
