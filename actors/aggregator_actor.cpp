@@ -280,7 +280,9 @@ void save_checkpoint(self_ptr self, const char* why) {
     {"elapsed_s", t},
     {"membership", {{"epoch", st.members.epoch}, {"live", st.members.live}}},
     {"policy_state", st.p.policy->save_state()},
-    {"batch_state", plan_state(batches, static_cast<std::int64_t>(st.plans_completed))},
+    // While the next plan is awaited the slots still hold the old one: saved with its own count.
+    {"batch_state",
+     plan_state(batches, static_cast<std::int64_t>(st.plans_completed - (st.awaiting_plan ? 1 : 0)))},
     {"batch_shares", shares},
     {"rng", {{"seed", st.p.seed}, {"worker_seed", cp.worker_seed}, {"resumes", cp.resumes}}},
     {"faults", {{"count", cp.faults.size()}, {"started", pos.started}, {"ended", pos.ended}}},
@@ -317,7 +319,7 @@ void save_checkpoint(self_ptr self, const char* why) {
 void maybe_checkpoint(self_ptr self) {
   auto& st = self->state;
   const auto& cp = st.p.checkpoint;
-  if (!cp.enabled() || st.stopping)
+  if (!cp.enabled() || st.stopping || st.awaiting_plan)  // a plan change is a boundary too
     return;
   if (cp.every_rounds > 0 && st.acct.rounds - st.ckpt_last_round >= cp.every_rounds)
     save_checkpoint(self, "rounds");

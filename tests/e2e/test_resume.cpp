@@ -205,6 +205,44 @@ CATCH_TEST_CASE("a worker out at the checkpoint stays out until its rejoin fault
   fs::remove_all(dir);
 }
 
+CATCH_TEST_CASE("dbs resumes on the batch plan in force at the checkpoint", "[e2e][checkpoint]") {
+  // One epoch is 234 rounds (60,000 samples at B = 256); interrupt once a checkpoint was written
+  // on the plan that followed epoch 0, i.e. batches by speed rather than the equal split.
+  const std::vector<std::string> sets = {"policy.name=dbs", "train.max_samples=75000",
+                                         "checkpoint.every_rounds=10"};
+  std::atomic<bool> stop{false};
+  auto first = run("resume_dbs", sets, &stop, [&](const hetsgd::progress_msg&) {
+    std::ifstream f(dir_of("resume_dbs") + "/checkpoint/manifest.json");
+    auto mj = json::parse(f, nullptr, false);
+    if (mj.is_object() && mj["batch_state"].value("plan.completed", 0.0) >= 1.0)
+      stop.store(true);
+  });
+  const std::string dir = first.dir;
+  CATCH_REQUIRE(first.res.exit_code == 0);
+  CATCH_REQUIRE(first.res.message == "stopped by request");
+  const json m = read_manifest(dir);
+  json saved = json::array();
+  for (int i = 0; i < 4; ++i)
+    saved.push_back(m["batch_state"]["plan.batch." + std::to_string(i)].get<int>());
+  CATCH_REQUIRE(saved != json::array({64, 64, 64, 64}));
+
+  auto second = resume(dir);
+  CATCH_INFO(second.res.message);
+  CATCH_REQUIRE(second.res.exit_code == 0);
+  check_common_outputs(second);
+  bool after_resume = false;
+  json first_plan;
+  for (auto& e : second.events) {
+    after_resume = after_resume || e["type"] == "resume";
+    if (after_resume && e["type"] == "batch_plan" && first_plan.is_null())
+      first_plan = e;
+  }
+  CATCH_REQUIRE(!first_plan.is_null());
+  CATCH_CHECK(first_plan["batches"] == saved);  // not the equal split of a fresh start
+  CATCH_CHECK(first_plan["rounds"] == 234);     // a fresh epoch measured on it
+  fs::remove_all(dir);
+}
+
 CATCH_TEST_CASE("resuming a run directory without a checkpoint is refused with exit 2",
                 "[e2e][checkpoint]") {
   std::string effective;
