@@ -211,3 +211,42 @@ CATCH_TEST_CASE("checkpoint state: the counters round trip, every incarnation bo
                 "m.json: accounting.workers: 2 workers, the run has 3");
   }
 }
+
+CATCH_TEST_CASE("checkpoint state: a resume point that does not fit the run is refused by name",
+                "[checkpoint]") {
+  auto dir = fresh_dir("resume_point");
+  std::vector<float> w(10, 0.5f);
+  nlohmann::json m = {{"config_hash", "00000000000000aa"},
+                      {"workers", 2},
+                      {"version", 7},
+                      {"elapsed_s", 1.5},
+                      {"rng", {{"resumes", 0}}},
+                      {"membership", {{"epoch", 3}, {"live", {0, 1}}}},
+                      {"faults", {{"count", 0}, {"started", nlohmann::json::array()},
+                                  {"ended", nlohmann::json::array()}}},
+                      {"policy_state", nlohmann::json::object()},
+                      {"batch_state", nlohmann::json::object()},
+                      {"accounting", nlohmann::json::object()}};
+  write_checkpoint(dir, m, {{"weights", w.data(), w.size() * sizeof(float)}}, 1);
+  auto error_of = [&](const std::string& hash, std::int64_t params, std::int64_t workers) {
+    try {
+      load_resume_point(dir, hash, params, workers, 0);
+    } catch (const checkpoint_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  auto rp = load_resume_point(dir, "00000000000000aa", 10, 2, 0);
+  CATCH_CHECK(rp->version == 7);
+  CATCH_CHECK(rp->elapsed_s == 1.5);
+  CATCH_CHECK(rp->weights.numel() == 10);
+  CATCH_CHECK(rp->weights[3].item<float>() == 0.5f);
+  CATCH_CHECK(!rp->momentum.defined());
+  CATCH_CHECK(contains(error_of("00000000000000bb", 10, 2),
+                       "manifest.json: config_hash: the checkpoint was written for another"));
+  CATCH_CHECK(contains(error_of("00000000000000aa", 12, 2),
+                       "weights has 10 floats, the model has 12 parameters"));
+  CATCH_CHECK(contains(error_of("00000000000000aa", 10, 3),
+                       "manifest.json: workers: 2, the config has cluster.workers = 3"));
+  fs::remove_all(dir);
+}
