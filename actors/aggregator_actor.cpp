@@ -13,6 +13,7 @@
 #include <map>
 
 #include "actors/atoms.hpp"
+#include "actors/checkpoint_store.hpp"
 #include "actors/messages.hpp"
 #include "actors/run_accounting.hpp"
 #include "actors/straggler_report.hpp"
@@ -21,6 +22,7 @@
 #include "gpu/flat_sgd.hpp"
 #include "gpu/tensor_checks.hpp"
 #include "gpu/torch_threads.hpp"
+#include "policies/batch_policy.hpp"
 
 namespace hetsgd {
 
@@ -102,6 +104,10 @@ struct aggregator_state {
   std::unique_ptr<straggler_report> stragglers;  ///< null when the report is off
   std::uint64_t epoch = 0;                        ///< data epochs completed (samples applied)
   std::vector<caf::actor> epoch_listeners;
+  std::uint64_t plans_completed = 0;    ///< batch plans that ran out (DBS: epochs)
+  std::uint64_t ckpt_sequence = 0;      ///< checkpoints written by this run, all legs
+  std::uint64_t ckpt_last_round = 0;    ///< acct.rounds at the last checkpoint
+  double ckpt_last_at_s = 0.0;          ///< run clock at the last checkpoint
 
   static inline const char* name = "hetsgd.aggregator";
 };
@@ -273,6 +279,144 @@ void check_stop(self_ptr self) {
     finish(self, 0, "max_samples reached");
 }
 
+// --- checkpoints (checkpoint_state.hpp, checkpoint_store.hpp) -----------------------------------
+
+/// Writes the state after the last applied round to RUN_DIR/checkpoint/. A failure is logged
+/// and counted in the summary's errors; the run goes on and the previous checkpoint stays.
+void save_checkpoint(self_ptr self, const char* why) {
+  auto& st = self->state;
+  const auto& cp = st.p.checkpoint;
+  const auto wall0 = std::chrono::steady_clock::now();
+  const double t = now(self);
+  st.ckpt_last_round = st.acct.rounds;
+  st.ckpt_last_at_s = t;
+  // The counters as of now. Live incarnations have not reported yet: their computed and
+  // restart-discarded samples are read from the counters that outlive them, so the checkpoint
+  // books every sample computed so far (a resume drops what was not applied, see restore).
+  run_account a = st.acct;
+  for (std::size_t w = 0; w < st.slots.size(); ++w) {
+    const auto& c = st.slots[w].counters;
+    if (!st.slots[w].live || !c)
+      continue;
+    a.workers[w].samples_computed += c->samples_computed;
+    a.workers[w].dropped[static_cast<std::size_t>(drop_reason::restarted)] += c->samples_discarded;
+  }
+  std::vector<std::int64_t> batches;
+  std::vector<double> shares;
+  for (auto& slot : st.slots) {
+    batches.push_back(slot.batch);
+    shares.push_back(slot.share_end - slot.share_begin);
+  }
+  const auto pos = fault_position_at(cp.faults, t);
+  const at::Tensor& momentum = st.optimizer->momentum_buffer();
+  nlohmann::json m = {
+    {"config_hash", cp.config_hash},
+    {"policy", st.p.policy_name},
+    {"model", st.p.model_name},
+    {"workers", st.p.workers},
+    {"reason", why},
+    {"version", st.version},
+    {"rounds", st.acct.rounds},
+    {"elapsed_s", t},
+    {"membership", {{"epoch", st.members.epoch}, {"live", st.members.live}}},
+    {"policy_state", st.p.policy->save_state()},
+    // While the next plan is awaited the slots still hold the old one: saved with its own count.
+    {"batch_state",
+     plan_state(batches, static_cast<std::int64_t>(st.plans_completed - (st.awaiting_plan ? 1 : 0)))},
+    {"batch_shares", shares},
+    {"rng", {{"seed", st.p.seed}, {"worker_seed", cp.worker_seed}, {"resumes", cp.resumes}}},
+    {"faults", {{"count", cp.faults.size()}, {"started", pos.started}, {"ended", pos.ended}}},
+    {"solo_samples_per_s", st.p.solo_samples_per_s},
+    {"base_rate", st.p.base_rate},
+    {"optimizer",
+     {{"kind", "sgd"},
+      {"lr", st.optimizer->lr()},
+      {"momentum", st.optimizer->momentum()},
+      {"weight_decay", st.optimizer->weight_decay()},
+      {"steps", st.optimizer->steps()},
+      {"momentum_buffer", momentum.defined()}}},
+    {"accounting", account_to_json(a)}};
+  std::vector<checkpoint_blob_view> blobs{
+    {"weights", st.weights.data_ptr(), static_cast<std::size_t>(st.weights.nbytes())}};
+  if (momentum.defined())
+    blobs.push_back({"momentum", momentum.data_ptr(), static_cast<std::size_t>(momentum.nbytes())});
+  try {
+    auto file = write_checkpoint(cp.run_dir, std::move(m), blobs, ++st.ckpt_sequence);
+    record(self, {{"type", "checkpoint"},
+                  {"reason", why},
+                  {"version", st.version},
+                  {"round", st.acct.rounds},
+                  {"file", file},
+                  {"write_s", std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                            wall0).count()}});
+  } catch (const std::exception& e) {
+    st.acct.errors.push_back(std::string("checkpoint failed: ") + e.what());
+    record(self, {{"type", "error"}, {"what", std::string("checkpoint failed: ") + e.what()}});
+  }
+}
+
+/// At a round boundary: a checkpoint when checkpoint.every_rounds or every_s is due.
+void maybe_checkpoint(self_ptr self) {
+  auto& st = self->state;
+  const auto& cp = st.p.checkpoint;
+  if (!cp.enabled() || st.stopping || st.awaiting_plan)  // a plan change is a boundary too
+    return;
+  if (cp.every_rounds > 0 && st.acct.rounds - st.ckpt_last_round >= cp.every_rounds)
+    save_checkpoint(self, "rounds");
+  else if (cp.every_s > 0.0 && now(self) - st.ckpt_last_at_s >= cp.every_s)
+    save_checkpoint(self, "time");
+}
+
+/// A resumed run continues from the checkpoint: version, counters, optimizer state, membership
+/// (the weights and the policies' state were restored by the run driver). The incarnations that
+/// were running at the checkpoint are gone: what they computed and had not had applied is
+/// dropped (`crashed`, `in_flight`), which keeps samples_computed = applied + dropped + in flight.
+void restore_checkpoint(self_ptr self) {
+  auto& st = self->state;
+  const auto& r = *st.p.checkpoint.resume;
+  const auto& m = r.manifest;
+  st.version = r.version;
+  st.acct.version = r.version;
+  account_from_json(m.at("accounting"), st.acct, r.manifest_path);
+  if (r.momentum.defined())
+    st.optimizer->set_momentum_buffer(r.momentum.clone());
+  st.members.epoch = m.at("membership").at("epoch").get<std::uint64_t>();
+  // Data epochs follow the samples applied: a disturbance draws at the next epoch end, not at
+  // every one that passed before the checkpoint.
+  if (st.p.samples_per_epoch > 0)
+    st.epoch = st.acct.samples_applied / st.p.samples_per_epoch;
+  st.plans_completed = m.at("batch_state").value("plan.completed", 0.0);
+  st.ckpt_sequence = r.sequence;
+  st.ckpt_last_round = st.acct.rounds;
+  st.ckpt_last_at_s = r.elapsed_s;
+  record(self, {{"type", "resume"},
+                {"version", r.version},
+                {"round", st.acct.rounds},
+                {"from_elapsed_s", r.elapsed_s},
+                {"checkpoint", m.at("tensors").at("file")},
+                {"resumes", st.p.checkpoint.resumes}});
+  for (std::size_t w = 0; w < st.slots.size(); ++w) {
+    auto& a = st.acct.workers[w];
+    const auto delivered = a.samples_applied + a.dropped_total();
+    const auto lost = a.samples_computed - std::min(a.samples_computed, delivered);
+    a.dropped[static_cast<std::size_t>(drop_reason::crashed)] += lost;
+    if (lost > 0)
+      record(self, {{"type", "dropped"},
+                    {"worker", w},
+                    {"reason", to_string(drop_reason::crashed)},
+                    {"samples", lost},
+                    {"in_flight", true},
+                    {"interrupted", true},
+                    {"current_version", st.version}});
+    // A worker that was out at the checkpoint (crashed, no rejoin yet) stays out: the run
+    // starts without it, and a rejoin fault brings it back.
+    if (std::find(r.live.begin(), r.live.end(), static_cast<worker_id>(w)) == r.live.end()) {
+      st.slots[w].joined = true;
+      a.left = true;
+    }
+  }
+}
+
 void apply_round(self_ptr self, const round_decision& d) {
   auto& st = self->state;
   at::Tensor sum;
@@ -378,8 +522,11 @@ void apply_round(self_ptr self, const round_decision& d) {
   }
   record(self, std::move(ev));
   st.p.policy->on_round_applied(context(self), train_loss);
-  if (st.plan_rounds_left > 0 && --st.plan_rounds_left == 0)
+  if (st.plan_rounds_left > 0 && --st.plan_rounds_left == 0) {
+    st.plans_completed += 1;
     request_plan(self);
+  }
+  maybe_checkpoint(self);
 }
 
 /// After the releases: a continuous worker adopts the weights released to it at this very
@@ -440,8 +587,8 @@ void start_run(self_ptr self) {
                 {"policy", st.p.policy_name},
                 {"workers", st.p.workers},
                 {"membership_epoch", st.members.epoch}});
-  if (st.p.max_seconds > 0.0)
-    self->delayed_send(self, to_duration(st.p.max_seconds), deadline_atom::value);
+  if (st.p.max_seconds > 0.0)  // counted on the run clock, which a resumed run continues
+    self->delayed_send(self, to_duration(st.p.max_seconds - now(self)), deadline_atom::value);
   self->delayed_send(self, to_duration(st.p.eval_every_s), eval_atom::value);
   self->delayed_send(self, to_duration(std::max(0.05, st.p.progress_every_s)),
                      progress_atom::value);
@@ -561,6 +708,8 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
   st.acct.exit_code = exit_code;
   st.acct.end_reason = reason;
   record(self, {{"type", "end"}, {"reason", reason}, {"exit_code", exit_code}});
+  if (exit_code == 0 && st.started && st.p.checkpoint.enabled())
+    save_checkpoint(self, "end");  // a failed run keeps its last good checkpoint
   if (st.stragglers) {
     st.acct.stragglers.current = st.stragglers->current();
     st.acct.stragglers.per_worker.clear();
@@ -871,6 +1020,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
     st.acct.workers[w].id = static_cast<worker_id>(w);
     st.acct.workers[w].speed = w < st.p.speeds.size() ? st.p.speeds[w] : 1.0;
   }
+  if (st.p.checkpoint.resume)
+    restore_checkpoint(self);
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
     busy_timer bt(s);
@@ -1000,7 +1151,11 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
                                "probe from unknown worker " + std::to_string(w));
       return answer_probe(self, w, seq);
     },
-    [=](epoch_atom, caf::actor listener) { self->state.epoch_listeners.push_back(listener); },
+    [=](epoch_atom, caf::actor listener) {
+      // The epoch so far (not 0 after a resume), without an epoch end.
+      self->send(listener, epoch_atom::value, static_cast<std::uint64_t>(self->state.epoch), false);
+      self->state.epoch_listeners.push_back(listener);
+    },
     [=](tick_atom, std::uint64_t token) {
       auto& s = self->state;
       if (s.stopping || !s.started || token != s.timer_token)

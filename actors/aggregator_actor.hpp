@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/checkpoint_state.hpp"
 #include "actors/run_clock.hpp"
 #include "actors/worker_counters.hpp"
 #include "policies/round_policy.hpp"
@@ -54,6 +55,8 @@ struct aggregator_params {
   bool straggler_report = true;         ///< keep the straggler report (events, progress, summary)
   double straggler_factor = 1.5;
   double straggler_ewma_alpha = 0.2;
+  /// Checkpoints to write, and the one this run resumes from (checkpoint_state.hpp).
+  checkpoint_params checkpoint;
 };
 
 /// Spawns the aggregator (event-based: its handlers are short and never block).

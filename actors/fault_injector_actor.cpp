@@ -188,6 +188,10 @@ caf::behavior fault_injector(self_ptr self, fault_injector_params p) {
     [=](fault_atom, std::uint64_t index, bool start) {
       play(self, static_cast<std::size_t>(index), start);
     },
+    [=](epoch_atom, std::uint64_t epoch, bool) {
+      // Where the run is (a resumed run starts past epoch 0): spells count from here.
+      self->state.epoch = epoch;
+    },
     [=](epoch_atom, std::uint64_t epoch) {
       // A new epoch: disturbances that ran their epochs end, then everybody not disturbed
       // is drawn again, in fault then worker order.

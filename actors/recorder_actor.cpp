@@ -2,7 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <stdexcept>
 
@@ -19,8 +21,25 @@ struct recorder_state {
   static inline const char* name = "hetsgd.recorder";
 };
 
-std::shared_ptr<std::ofstream> open_file(const std::string& path) {
-  auto f = std::make_shared<std::ofstream>(path, std::ios::out | std::ios::trunc);
+/// A run killed while writing a line leaves it torn: cut the file back to its last complete line,
+/// so that the resumed run's lines start on a line of their own and every line parses.
+void drop_torn_last_line(const std::string& path) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size == 0)
+    return;
+  std::ifstream f(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const auto last = text.find_last_of('\n');
+  const auto keep = last == std::string::npos ? 0 : last + 1;
+  if (keep < text.size())
+    std::filesystem::resize_file(path, keep, ec);
+}
+
+std::shared_ptr<std::ofstream> open_file(const std::string& path, bool append) {
+  if (append)
+    drop_torn_last_line(path);
+  auto f = std::make_shared<std::ofstream>(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
   if (!*f)
     throw std::runtime_error("cannot open " + path + " for writing");
   return f;
@@ -28,13 +47,15 @@ std::shared_ptr<std::ofstream> open_file(const std::string& path) {
 
 caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::string dir,
                              std::shared_ptr<std::ofstream> events,
-                             std::shared_ptr<std::ofstream> metrics) {
+                             std::shared_ptr<std::ofstream> metrics, bool append) {
   auto& st = self->state;
   st.dir = std::move(dir);
   st.events = std::move(events);
   st.metrics = std::move(metrics);
-  *st.metrics << "time_s,samples_applied,test_accuracy,test_loss,version\n";
-  st.metrics->flush();
+  if (!append) {
+    *st.metrics << "time_s,samples_applied,test_accuracy,test_loss,version\n";
+    st.metrics->flush();
+  }
   return {
     [=](event_atom, const std::string& line) {
       *self->state.events << line << '\n';
@@ -62,10 +83,10 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
 
 }  // namespace
 
-caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir) {
-  auto events = open_file(dir + "/events.jsonl");
-  auto metrics = open_file(dir + "/metrics.csv");
-  return sys.spawn<caf::detached>(recorder_actor, dir, events, metrics);
+caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append) {
+  auto events = open_file(dir + "/events.jsonl", append);
+  auto metrics = open_file(dir + "/metrics.csv", append);
+  return sys.spawn<caf::detached>(recorder_actor, dir, events, metrics, append);
 }
 
 }  // namespace hetsgd

@@ -19,7 +19,11 @@ class run_clock {
 /// Wall time from a steady clock, zero at construction.
 class real_clock final : public run_clock {
  public:
-  real_clock() : start_(std::chrono::steady_clock::now()) {}
+  /// `offset_s`: where the clock starts (a resumed run continues its original run clock).
+  explicit real_clock(double offset_s = 0.0)
+      : start_(std::chrono::steady_clock::now() -
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                 std::chrono::duration<double>(offset_s))) {}
   double now_s() const override {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   }

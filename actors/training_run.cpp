@@ -14,6 +14,8 @@
 #include "actors/aggregator_actor.hpp"
 #include "actors/atoms.hpp"
 #include "actors/batch_controller_actor.hpp"
+#include "actors/checkpoint_state.hpp"
+#include "actors/checkpoint_store.hpp"
 #include "actors/evaluator_actor.hpp"
 #include "actors/fault_injector_actor.hpp"
 #include "actors/message_types.hpp"
@@ -194,7 +196,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     res.message = "cannot create output directory " + opts.out_dir + ": " + ec.message();
     return res;
   }
-  {
+  const std::string config_hash =
+    hex64(fnv1a64(opts.effective_toml.data(), opts.effective_toml.size()));
+  if (!opts.resume) {
     std::ofstream f(opts.out_dir + "/config.toml");
     f << opts.effective_toml;
     if (!f) {
@@ -208,15 +212,39 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   std::shared_ptr<const fashion_mnist> data;
   double solo = 0.0;
   at::Tensor initial;
+  std::shared_ptr<const resume_point> resume;
   try {
     pin_compute_threads_to_one();
-    data = opts.data ? opts.data : shared_fashion_mnist(cfg.data.path);
-    solo = opts.solo_samples_per_s > 0.0
-             ? opts.solo_samples_per_s
-             : measure_solo_throughput(cfg.model.name, data->train, cfg.train.micro_batch,
-                                       opts.solo_calibration_s, cfg.run.seed);
     auto model = make_model(cfg.model.name, cfg.run.seed);
     initial = flatten_parameters(*model);
+    if (opts.resume) {
+      resume = load_resume_point(opts.out_dir, config_hash, initial.numel(), cfg.cluster.workers,
+                                 cfg.faults.size());
+      // Counters that do not parse are refused now, before anything runs.
+      run_account scratch;
+      scratch.workers.resize(static_cast<std::size_t>(cfg.cluster.workers));
+      account_from_json(resume->manifest.at("accounting"), scratch, resume->manifest_path);
+      initial = resume->weights;
+    }
+  } catch (const checkpoint_error& e) {
+    res.exit_code = 2;
+    res.message = e.what();
+    return res;
+  } catch (const std::exception& e) {
+    res.exit_code = 1;
+    res.message = e.what();
+    return res;
+  }
+  try {
+    data = opts.data ? opts.data : shared_fashion_mnist(cfg.data.path);
+    // A resumed run paces its workers as the original did: the rate measured then.
+    const double saved_solo = resume ? resume->manifest.value("solo_samples_per_s", 0.0) : 0.0;
+    solo = opts.solo_samples_per_s > 0.0 ? opts.solo_samples_per_s
+           : saved_solo > 0.0            ? saved_solo
+                                         : measure_solo_throughput(cfg.model.name, data->train,
+                                                                   cfg.train.micro_batch,
+                                                                   opts.solo_calibration_s,
+                                                                   cfg.run.seed);
   } catch (const std::exception& e) {
     res.exit_code = 1;
     res.message = e.what();
@@ -250,6 +278,24 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     res.message = "policy.dbs: " + std::string(e.what());
     return res;
   }
+  if (resume) {
+    // The policies continue from their saved state (policy_state.hpp).
+    try {
+      const auto& m = resume->manifest;
+      policy->restore_state(m.at("policy_state").get<policy_state>());
+      if (bp->plan_rounds() > 0)  // a plan that lasts rounds is part of the state (DBS)
+        bp->restore_state(m.at("batch_state").get<policy_state>());
+    } catch (const std::exception& e) {
+      res.exit_code = 2;
+      res.message = resume->manifest_path + ": policy state: " + e.what();
+      return res;
+    }
+  }
+  // Each leg of a resumed run draws its data in a fresh order (the workers are new
+  // incarnations; replaying the first leg's order would over-weight the start of each shard).
+  const std::uint64_t resumes =
+    resume ? resume->resumes + 1 : 0;
+  const std::uint64_t worker_seed = cfg.run.seed + 0x9e3779b97f4a7c15ULL * resumes;
 
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
@@ -258,11 +304,12 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   // which added milliseconds of latency to every round.
   sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{sys_cfg};
-  auto clock = std::make_shared<real_clock>();
+  // A resumed run continues the run clock: faults, max_seconds and the logs' times go on.
+  auto clock = std::make_shared<real_clock>(resume ? resume->elapsed_s : 0.0);
 
   caf::actor recorder;
   try {
-    recorder = spawn_recorder(sys, opts.out_dir);
+    recorder = spawn_recorder(sys, opts.out_dir, opts.resume);
   } catch (const std::exception& e) {
     res.exit_code = 1;
     res.message = e.what();
@@ -301,18 +348,26 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.straggler_report = cfg.output.straggler_report;
   ap.straggler_factor = cfg.output.straggler_factor;
   ap.straggler_ewma_alpha = cfg.output.straggler_ewma_alpha;
+  ap.checkpoint.run_dir = opts.out_dir;
+  ap.checkpoint.every_s = cfg.checkpoint.every_s;
+  ap.checkpoint.every_rounds = static_cast<std::uint64_t>(cfg.checkpoint.every_rounds);
+  ap.checkpoint.config_hash = config_hash;
+  ap.checkpoint.faults = cfg.faults;
+  ap.checkpoint.resumes = resumes;
+  ap.checkpoint.worker_seed = worker_seed;
+  ap.checkpoint.resume = resume;
   auto aggregator = spawn_aggregator(sys, std::move(ap));
 
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
-                            counters](worker_id id) {
+                            counters, worker_seed](worker_id id) {
     worker_params wp;
     wp.id = id;
     wp.workers = static_cast<int>(cfg.cluster.workers);
     wp.speed = cfg.cluster.speeds.at(id);
     wp.base_rate = base_rate;
     wp.model_name = cfg.model.name;
-    wp.seed = cfg.run.seed;
+    wp.seed = worker_seed;
     wp.micro_batch = cfg.train.micro_batch;
     wp.request_timeout_s = cfg.cluster.request_timeout_s;
     wp.link_probe_s = cfg.cluster.link_probe_s;
@@ -324,11 +379,19 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     return spawn_worker(sys, std::move(wp));
   };
   std::vector<caf::actor> workers;
-  for (std::int64_t i = 0; i < cfg.cluster.workers; ++i)
-    workers.push_back(spawn_incarnation(static_cast<worker_id>(i)));
+  for (std::int64_t i = 0; i < cfg.cluster.workers; ++i) {
+    const auto id = static_cast<worker_id>(i);
+    // A worker that was out at the checkpoint stays out until its rejoin fault (null handle).
+    const bool out = resume && std::find(resume->live.begin(), resume->live.end(), id) ==
+                                 resume->live.end();
+    workers.push_back(out ? caf::actor() : spawn_incarnation(id));
+  }
+  // A resumed run plays what is left of the schedule (checkpoint_state.hpp).
+  auto faults = resume ? remaining_faults(cfg.faults, resume->faults, resume->elapsed_s)
+                       : cfg.faults;
   caf::actor injector;
-  if (!cfg.faults.empty()) {
-    injector = spawn_fault_injector(sys, fault_injector_params{cfg.faults, clock, recorder, workers,
+  if (!faults.empty()) {
+    injector = spawn_fault_injector(sys, fault_injector_params{faults, clock, recorder, workers,
                                                                spawn_incarnation, cfg.run.seed});
     // Disturbances are drawn at every epoch end, which only the aggregator sees.
     caf::anon_send(aggregator, epoch_atom::value, injector);

@@ -19,6 +19,10 @@ struct fashion_mnist;
 struct run_options {
   std::string out_dir;         ///< created if missing
   std::string effective_toml;  ///< written verbatim as config.toml
+  /// Continue the run in out_dir from its checkpoint (`hetsgd run --resume`): effective_toml is
+  /// then out_dir/config.toml's text, checked against the checkpoint, and not written again;
+  /// events.jsonl and metrics.csv are appended to.
+  bool resume = false;
   std::function<void(const progress_msg&)> on_progress;  ///< called on the driver's thread
   const std::atomic<bool>* stop_requested = nullptr;     ///< set by a Ctrl-C handler
   double solo_calibration_s = 1.0;  ///< seconds spent measuring solo throughput

@@ -2,8 +2,8 @@
 /// What one worker incarnation computed, kept outside the actor so that it survives the actor:
 /// when a crash fault kills a worker, its state is lost, but the run still knows how many samples
 /// it computed and never delivered, and books them as dropped (`crashed`). In one process this is
-/// the emulator's own bookkeeping, like a process table; the aggregator reads it only after the
-/// worker died (or replaced itself by rejoining).
+/// the emulator's own bookkeeping, like a process table; the aggregator reads it after the
+/// worker died (or replaced itself by rejoining), and at a checkpoint while it runs (atomics).
 
 #include <atomic>
 #include <cstdint>

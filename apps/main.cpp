@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <sstream>
@@ -79,33 +80,57 @@ int cmd_validate(const std::string& path, const std::vector<std::string>& sets) 
   return exit_ok;
 }
 
-int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::string out) {
-  auto r = hetsgd::load_config(path, sets);
+int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::string out,
+            const std::string& resume_dir) {
+  // --resume RUN_DIR: the run's own config.toml, exactly as the checkpoint was written for.
+  std::string resumed_toml;
+  if (!resume_dir.empty()) {
+    const auto config = (std::filesystem::path(resume_dir) / "config.toml").string();
+    std::ifstream f(config, std::ios::binary);
+    if (!std::filesystem::is_directory(resume_dir) || !f) {
+      std::cerr << "hetsgd: --resume " << resume_dir << ": "
+                << (std::filesystem::is_directory(resume_dir) ? "no config.toml in it"
+                                                              : "no such run directory")
+                << "\n";
+      return exit_usage;
+    }
+    resumed_toml.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+  }
+  const std::string& config_path =
+    resume_dir.empty() ? path : (std::filesystem::path(resume_dir) / "config.toml").string();
+  auto r = hetsgd::load_config(config_path, sets);
   if (auto* err = std::get_if<hetsgd::config_error>(&r)) {
     std::cerr << err->message << "\n";
     return exit_usage;
   }
   auto& loaded = std::get<hetsgd::loaded_config>(r);
   auto& cfg = loaded.cfg;
-  if (out.empty())
+  if (!resume_dir.empty())
+    out = resume_dir;
+  else if (out.empty())
     out = cfg.output.dir.empty() ? default_out_dir(cfg) : cfg.output.dir;
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
   const bool tty = isatty(STDOUT_FILENO) != 0;
   hetsgd::run_options opts;
   opts.out_dir = out;
-  opts.effective_toml = loaded.effective_toml;
+  opts.effective_toml = resume_dir.empty() ? loaded.effective_toml : resumed_toml;
+  opts.resume = !resume_dir.empty();
   opts.stop_requested = &g_stop;
   if (cfg.output.progress_every_s > 0)
     opts.on_progress = [tty](const hetsgd::progress_msg& pm) { print_progress(pm, tty); };
   std::cout << "hetsgd: " << cfg.policy.name << " on " << cfg.cluster.workers << " workers ("
-            << cfg.model.name << ", " << cfg.data.name << "), output in " << out << "\n"
+            << cfg.model.name << ", " << cfg.data.name << "), "
+            << (opts.resume ? "resuming in " : "output in ") << out << "\n"
             << std::flush;
   auto res = hetsgd::run_training(cfg, opts);
   if (tty && cfg.output.progress_every_s > 0)
     std::cout << "\n";
   if (res.exit_code == exit_usage) {
-    std::cerr << path << ": " << res.message << "\n";
+    if (opts.resume)  // the message names the checkpoint file
+      std::cerr << "hetsgd: --resume " << resume_dir << ": " << res.message << "\n";
+    else
+      std::cerr << config_path << ": " << res.message << "\n";
     return exit_usage;
   }
   if (!res.summary_json.empty()) {
@@ -152,10 +177,23 @@ int main(int argc, char** argv) {
   std::vector<std::string> sets;
   std::string out;
 
+  std::string resume_dir;
   auto* run = app.add_subcommand("run", "Train one model under one policy");
-  run->add_option("config", config_path, "TOML config file")->required();
-  run->add_option("--set", sets, "Override a config key: key=value (value read as TOML)");
-  run->add_option("--out", out, "Output directory (default runs/<name>-<timestamp>)");
+  auto* run_config = run->add_option("config", config_path, "TOML config file");
+  auto* run_set =
+    run->add_option("--set", sets, "Override a config key: key=value (value read as TOML)");
+  auto* run_out = run->add_option("--out", out, "Output directory (default runs/<name>-<timestamp>)");
+  // A resumed run is the same run: its config.toml, its directory, no overrides (the checkpoint
+  // was written for that config, and its hash is checked).
+  auto* run_resume = run->add_option(
+    "--resume", resume_dir,
+    "Continue the run in RUN_DIR from its checkpoint (needs checkpoint.every_s or "
+    "checkpoint.every_rounds); takes no CONFIG, --set or --out");
+  run_resume->excludes(run_config)->excludes(run_set)->excludes(run_out);
+  run->callback([&] {
+    if (config_path.empty() && resume_dir.empty())
+      throw CLI::RequiredError("config (or --resume RUN_DIR)");
+  });
 
   auto* validate = app.add_subcommand("validate", "Check a config without running it");
   validate->add_option("config", config_path, "TOML config file")->required();
@@ -172,7 +210,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (*run)
-      return cmd_run(config_path, sets, out);
+      return cmd_run(config_path, sets, out, resume_dir);
     if (*validate)
       return cmd_validate(config_path, sets);
     if (*info)

@@ -319,6 +319,17 @@ std::vector<key_spec> build_registry() {
                       "weight of the newest step in the step-time EWMAs")
                   .above(0)
                   .at_most(1));
+  // [checkpoint]
+  b.push_back(run_key(HETSGD_KEY(checkpoint.every_s), "s",
+                      "write a checkpoint (weights, optimizer, version, policy state, counters, "
+                      "fault position) to RUN_DIR/checkpoint/ at the first round boundary this "
+                      "long after the last one, and at the end of the run; `hetsgd run --resume "
+                      "RUN_DIR` continues from it (0 = off)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(checkpoint.every_rounds), "rounds",
+                      "also write one every this many rounds, whichever of the two is due first "
+                      "(0 = off)")
+                  .at_least(0));
   // [[faults]]
   b.push_back(fault_key(HETSGD_FAULT_KEY(kind), "", "what goes wrong")
                   .one_of({"slowdown", "pause", "crash", "rejoin", "delay", "drop", "nan",

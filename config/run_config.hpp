@@ -134,6 +134,12 @@ struct output_section {
   double straggler_ewma_alpha = 0.2;  ///< weight of the newest step in the step-time EWMAs
 };
 
+/// Checkpoints of the aggregator's state in RUN_DIR/checkpoint/, for `hetsgd run --resume`.
+struct checkpoint_section {
+  double every_s = 0.0;            ///< run-clock seconds between checkpoints (0 = off)
+  std::int64_t every_rounds = 0;   ///< rounds between checkpoints (0 = off)
+};
+
 /// One [[faults]] entry, played by the fault injector (actors/fault_injector_actor.hpp).
 struct fault_spec {
   std::string kind;          ///< slowdown pause crash rejoin delay drop nan disturbance slow_link
@@ -156,6 +162,7 @@ struct run_config {
   cluster_section cluster;
   policy_section policy;
   output_section output;
+  checkpoint_section checkpoint;
   std::vector<fault_spec> faults;
 };
 

@@ -53,6 +53,9 @@ class abs_policy final : public round_policy {
   round_decision on_timer(const policy_context&) override { return {}; }
   round_decision on_membership_change(const policy_context& ctx) override;
   void on_round_applied(const policy_context& ctx, double train_loss) override;
+  /// The K schedule (K*, rounds, F(x⁰)); the jobs in progress are not saved.
+  policy_state save_state() const override { return schedule_.save_state(); }
+  void restore_state(const policy_state& s) override { schedule_.restore_state(s); }
 
   const abs_k_schedule& schedule() const { return schedule_; }
 

@@ -56,4 +56,28 @@ void abs_k_schedule::set_workers(std::size_t live) {
   max_workers_ = std::max(max_workers_, live);
 }
 
+policy_state abs_k_schedule::save_state() const {
+  return {{"abs.k_target", double(target_)},
+          {"abs.rounds", double(rounds_)},
+          {"abs.has_initial_loss", has_f0_ ? 1.0 : 0.0},
+          {"abs.initial_loss", f0_},
+          {"abs.max_workers", double(max_workers_)}};
+}
+
+void abs_k_schedule::restore_state(const policy_state& s) {
+  const double max_workers = state_value(s, "abs.max_workers", "abs");
+  const double target = state_value(s, "abs.k_target", "abs");
+  const double rounds = state_value(s, "abs.rounds", "abs");
+  if (!(max_workers >= 1.0) || !(target >= 1.0) || target > max_workers || !(rounds >= 0.0))
+    throw std::invalid_argument("abs: saved state out of range (k_target " +
+                                std::to_string(target) + ", max_workers " +
+                                std::to_string(max_workers) + ", rounds " +
+                                std::to_string(rounds) + ")");
+  max_workers_ = std::max(max_workers_, static_cast<std::size_t>(max_workers));
+  target_ = static_cast<std::size_t>(target);
+  rounds_ = static_cast<std::uint64_t>(rounds);
+  has_f0_ = state_value(s, "abs.has_initial_loss", "abs") != 0.0;
+  f0_ = state_value(s, "abs.initial_loss", "abs");
+}
+
 }  // namespace hetsgd

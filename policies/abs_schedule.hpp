@@ -26,6 +26,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "policies/policy_state.hpp"
+
 namespace hetsgd {
 
 class abs_k_schedule {
@@ -43,6 +45,12 @@ class abs_k_schedule {
   std::size_t tau_max() const;
   /// Membership changed: `live` workers now take part. Clamps K into [1, live].
   void set_workers(std::size_t live);
+
+  /// For checkpoints: K*, the rounds counted, F(x⁰) and the largest N seen ("abs.*" keys).
+  policy_state save_state() const;
+  /// Restores save_state's values (the current N comes from set_workers). Throws
+  /// std::invalid_argument for a missing key or a K* outside [1, largest N].
+  void restore_state(const policy_state& s);
 
   /// For logs and tests.
   std::size_t workers() const { return workers_; }

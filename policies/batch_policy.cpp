@@ -18,4 +18,11 @@ std::vector<batch_assignment> fixed_batch_policy::initial(std::size_t workers) {
   return out;
 }
 
+policy_state plan_state(const std::vector<std::int64_t>& batches, std::int64_t completed) {
+  policy_state s{{"plan.workers", double(batches.size())}, {"plan.completed", double(completed)}};
+  for (std::size_t i = 0; i < batches.size(); ++i)
+    s["plan.batch." + std::to_string(i)] = double(batches[i]);
+  return s;
+}
+
 }  // namespace hetsgd

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "policies/policy_state.hpp"
 #include "policies/policy_types.hpp"
 
 namespace hetsgd {
@@ -36,7 +37,20 @@ class batch_policy {
   /// before any worker starts another job (DBS: the iterations of one epoch). 0: a plan holds
   /// until the policy returns another from on_report, which the runtime applies when it comes.
   virtual std::int64_t plan_rounds() const { return 0; }
+
+  /// State that spans plans, for a checkpoint (policy_state.hpp). Default: none.
+  virtual policy_state save_state() const { return {}; }
+
+  /// Restores what save_state returned, before initial() of a resumed run: initial() then
+  /// returns the restored plan instead of the starting one. Throws std::invalid_argument naming
+  /// the key when the state is incomplete or does not fit the policy.
+  virtual void restore_state(const policy_state& s) {}
 };
+
+/// A plan as policy state ("plan.workers", "plan.batch.<i>", "plan.completed": plans that ran
+/// out before it), in the form batch policies save and restore: the runtime, which knows the
+/// plan in force, writes the same keys into a checkpoint.
+policy_state plan_state(const std::vector<std::int64_t>& batches, std::int64_t completed);
 
 /// Every worker gets the same batch and an equal data share, forever.
 class fixed_batch_policy final : public batch_policy {

@@ -100,12 +100,13 @@ std::vector<batch_assignment> dbs_batch_policy::initial(std::size_t workers) {
   const auto n = static_cast<std::int64_t>(workers_);
   std::vector<std::int64_t> b(workers_, global_batch_ / n);
   for (std::int64_t i = 0; i < global_batch_ % n; ++i) ++b[static_cast<std::size_t>(i)];
-  plan_ = plan_from_batches(b);
+  plan_ = restored_plan_.empty() ? plan_from_batches(b) : restored_plan_;
   iterations_.assign(workers_, 0);
   compute_s_.assign(workers_, 0.0);
   carried_iterations_.assign(workers_, 0);
   carried_compute_s_.assign(workers_, 0.0);
-  epochs_completed_ = 0;
+  if (restored_plan_.empty())
+    epochs_completed_ = 0;
   started_ = true;
   return plan_;
 }
@@ -200,6 +201,30 @@ std::vector<batch_assignment> dbs_batch_policy::plan_from_batches(
     out[i].share = static_cast<double>(batches[i]) / static_cast<double>(total);
   }
   return out;
+}
+
+policy_state dbs_batch_policy::save_state() const {
+  std::vector<std::int64_t> batches;
+  for (auto& a : plan_)
+    batches.push_back(a.batch);
+  return plan_state(batches, epochs_completed_);
+}
+
+void dbs_batch_policy::restore_state(const policy_state& s) {
+  const double n = state_value(s, "plan.workers", "dbs");
+  if (n != double(workers_))
+    throw std::invalid_argument("dbs: saved state is for " + num(n) + " workers, the run has " +
+                                std::to_string(workers_));
+  std::vector<std::int64_t> batches;
+  for (std::size_t i = 0; i < workers_; ++i) {
+    const double b = state_value(s, "plan.batch." + std::to_string(i), "dbs");
+    if (!(b >= 1.0) || b != std::floor(b))
+      throw std::invalid_argument("dbs: saved batch of worker " + std::to_string(i) + " is " +
+                                  num(b) + " (must be an integer >= 1)");
+    batches.push_back(static_cast<std::int64_t>(b));
+  }
+  restored_plan_ = plan_from_batches(batches);
+  epochs_completed_ = static_cast<std::int64_t>(state_value(s, "plan.completed", "dbs"));
 }
 
 }  // namespace hetsgd

@@ -94,6 +94,13 @@ class dbs_batch_policy final : public batch_policy {
   std::int64_t iterations_per_epoch() const { return iterations_per_epoch_; }
   /// Each plan is for one epoch: K rounds.
   std::int64_t plan_rounds() const override { return iterations_per_epoch_; }
+  /// For checkpoints: the plan in force and the epochs completed (plan_state). The
+  /// reports of the epoch in progress are not saved: a resumed run measures a fresh epoch on
+  /// the restored plan (its workers are new incarnations).
+  policy_state save_state() const override;
+  /// Restores the plan; initial() then returns it. Throws std::invalid_argument for a missing
+  /// batch, a worker count other than N, or batches that break b_i >= 1.
+  void restore_state(const policy_state& s) override;
   /// Completed epochs (epoch boundaries seen so far).
   std::int64_t epochs_completed() const { return epochs_completed_; }
   /// The plan in force (empty before initial()).
@@ -118,6 +125,7 @@ class dbs_batch_policy final : public batch_policy {
   std::int64_t iterations_per_epoch_;
   std::int64_t epochs_completed_ = 0;
   bool started_ = false;
+  std::vector<batch_assignment> restored_plan_;  ///< from restore_state: initial() returns it
   std::vector<batch_assignment> plan_;
   std::vector<std::int64_t> iterations_;  ///< reports of each worker in the current epoch
   std::vector<double> compute_s_;         ///< pure compute seconds of each worker this epoch

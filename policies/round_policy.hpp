@@ -6,6 +6,7 @@
 /// decision. Contract: every contribution passed to on_arrival appears exactly once in some
 /// decision's `apply` or `drop`, unless the run ends first (then it counts as in flight).
 
+#include "policies/policy_state.hpp"
 #include "policies/policy_types.hpp"
 
 namespace hetsgd {
@@ -33,6 +34,13 @@ class round_policy {
   /// The aggregator applied a closed round; ctx.version is the new version. Also carries the
   /// mean training loss of the applied samples (ABS schedules K from it; NaN if unknown).
   virtual void on_round_applied(const policy_context& ctx, double train_loss) {}
+
+  /// State that spans rounds, for a checkpoint (policy_state.hpp). Default: none.
+  virtual policy_state save_state() const { return {}; }
+
+  /// Restores what save_state returned, before on_start of a resumed run. Throws
+  /// std::invalid_argument naming the key when the state is incomplete or out of range.
+  virtual void restore_state(const policy_state& s) {}
 };
 
 }  // namespace hetsgd
