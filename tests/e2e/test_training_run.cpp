@@ -262,7 +262,7 @@ CATCH_TEST_CASE("wp_sgd learns and weighs models by the work each worker did", "
               1.5 * pw[3]["samples_applied"].get<double>());
 }
 
-CATCH_TEST_CASE("abs_sgd learns with delayed updates and samples proportional to speed", "[e2e]") {
+CATCH_TEST_CASE("abs_sgd learns with delayed updates and samples proportional to speed", "[e2e][serial]") {
   // Paced well below what two cores give four MLP workers even while another end-to-end test
   // trains next to this one (ctest -j2): speed ratios only hold when every worker can get the
   // CPU it is paced to, and the auto base_rate assumes the machine is otherwise idle.
@@ -365,7 +365,7 @@ CATCH_TEST_CASE("abs learns with a non-decreasing K and restarts of stale worker
 }
 
 CATCH_TEST_CASE("dbs learns and re-partitions batches toward speed after the first epoch",
-                "[e2e]") {
+                "[e2e][serial]") {
   // One epoch of 60,000 samples at B = 256 is 234 rounds; run into the second.
   auto fr = run("dbs", {"policy.name=dbs", "train.max_samples=90000"});
   CATCH_REQUIRE(fr.res.exit_code == 0);
