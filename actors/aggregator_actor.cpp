@@ -66,6 +66,7 @@ struct worker_slot {
   std::uint64_t answered_seq = 0;       ///< highest push seq answered
   job_msg last_answer;                  ///< the answer to answered_seq, sent again on a probe
   std::uint64_t samples_received = 0;   ///< samples in the pushes taken (in order)
+  std::uint64_t discarded_logged = 0;   ///< restart-discarded samples already in a dropped event
   std::map<std::uint64_t, held_push> out_of_order;  ///< arrived after a gap, by seq
 };
 
@@ -233,6 +234,23 @@ void release(self_ptr self, worker_id w, bool restart) {
     // The worker is computing (restart) or was released without a pending push.
     self->send(slot.handle, std::move(j));
   }
+}
+
+/// Logs the samples worker `w`'s incarnation threw away on restarts since the last such event
+/// (`discarded`: its count so far). They are booked as dropped (restarted) with its final report
+/// or its crash; this makes each discard visible in events.jsonl soon after it happened.
+void log_discarded(self_ptr self, worker_id w, std::uint64_t discarded) {
+  auto& st = self->state;
+  auto& slot = st.slots[w];
+  if (discarded <= slot.discarded_logged)
+    return;
+  record(self, {{"type", "dropped"},
+                {"worker", w},
+                {"reason", to_string(drop_reason::restarted)},
+                {"samples", discarded - slot.discarded_logged},
+                {"discarded_by_restart", true},
+                {"current_version", st.version}});
+  slot.discarded_logged = discarded;
 }
 
 /// Counts a contribution's samples as dropped for `reason` and logs it: every drop goes here.
@@ -759,6 +777,7 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           // Samples of jobs discarded by a restart never reached us as a contribution: they
           // are dropped (restarted), which keeps computed = applied + dropped + in flight.
           a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += s.samples_discarded;
+          log_discarded(self, w, s.samples_discarded);
           a.micro_batches += s.micro_batches;
           a.jobs += s.jobs;
           a.compute_s += s.compute_s;
@@ -891,6 +910,7 @@ void book_crash(self_ptr self, worker_id w) {
   a.samples_computed += computed;
   a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += discarded;
   a.dropped[static_cast<std::size_t>(drop_reason::crashed)] += lost;
+  log_discarded(self, w, discarded);
   record(self, {{"type", "dropped"},
                 {"worker", w},
                 {"reason", to_string(drop_reason::crashed)},
@@ -941,6 +961,8 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
              double core_wait_s) {
   auto& s = self->state;
   auto& slot = s.slots[c.worker];
+  if (slot.counters)
+    log_discarded(self, c.worker, slot.counters->samples_discarded);
   slot.last_seq_received = std::max(slot.last_seq_received, c.seq);
   slot.samples_received += c.samples;
   auto& a = s.acct.workers[c.worker];
@@ -1095,6 +1117,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       slot.answered_seq = 0;
       slot.last_answer = job_msg{};
       slot.samples_received = 0;
+      slot.discarded_logged = 0;
       slot.out_of_order.clear();
       auto rp = self->make_response_promise<job_msg>();
       slot.waiting.push_back({rp, 0});

@@ -87,7 +87,7 @@ CATCH_TEST_CASE("ssp learns and no worker runs more than s clocks ahead", "[e2e]
       CATCH_CHECK(e["reason"] == "immediate");
       for (auto& w : e["participants"])
         tick(w.get<std::size_t>());
-    } else if (e["type"] == "dropped") {
+    } else if (e["type"] == "dropped" && !e.value("discarded_by_restart", false)) {
       tick(e["worker"].get<std::size_t>());
     }
   }
@@ -104,6 +104,7 @@ CATCH_TEST_CASE("backup learns with exactly K contributions per round", "[e2e]")
   CATCH_CHECK(fr.summary["policy"] == "backup");
   CATCH_CHECK(fr.summary["final_accuracy"].get<double>() > 0.70);
   std::size_t rounds = 0, restarts = 0;
+  std::uint64_t logged_restarted[4] = {0, 0, 0, 0};
   for (auto& e : fr.events) {
     if (e["type"] == "round") {
       ++rounds;
@@ -117,6 +118,9 @@ CATCH_TEST_CASE("backup learns with exactly K contributions per round", "[e2e]")
       CATCH_CHECK(e["reason"] == "k_arrived");
     } else if (e["type"] == "restart") {
       ++restarts;
+    } else if (e["type"] == "dropped" && e.value("discarded_by_restart", false)) {
+      CATCH_CHECK(e["reason"] == "restarted");
+      logged_restarted[e["worker"].get<std::size_t>()] += e["samples"].get<std::uint64_t>();
     } else if (e["type"] == "dropped") {
       CATCH_CHECK(e["reason"] == "stale");
     }
@@ -124,9 +128,12 @@ CATCH_TEST_CASE("backup learns with exactly K contributions per round", "[e2e]")
   CATCH_CHECK(rounds == fr.summary["rounds"].get<std::size_t>());
   CATCH_CHECK(rounds > 0);
   // One worker is restarted at every close but the last (the run ends there); its discarded
-  // work is counted as dropped.
+  // work is counted as dropped, and logged: the events add up to the summary's count.
   CATCH_CHECK(restarts + 1 >= rounds);
   CATCH_CHECK(fr.summary["per_worker"][3]["dropped"]["restarted"].get<std::uint64_t>() > 0);
+  for (std::size_t w = 0; w < 4; ++w)
+    CATCH_CHECK(logged_restarted[w] ==
+                fr.summary["per_worker"][w]["dropped"]["restarted"].get<std::uint64_t>());
 }
 
 CATCH_TEST_CASE("the run's config.toml reproduces its config", "[e2e]") {
