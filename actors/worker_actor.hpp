@@ -40,7 +40,7 @@ struct worker_params {
   double request_timeout_s = 120.0; ///< deadline of every request to the aggregator
   /// Seconds a push may go unanswered before the worker asks the aggregator whether it arrived
   /// (only once a drop fault has made its link lossy).
-  double link_probe_s = 0.5;
+  double link_probe_s = 0.2;
   std::shared_ptr<const fashion_mnist> data;  ///< shared, read-only
   clock_ptr clock;
   caf::actor aggregator;

@@ -43,7 +43,7 @@ struct cluster_section {
   double request_timeout_s = 120.0;      ///< deadline of every request between actors, seconds
   /// Seconds a push may go unanswered before its worker asks the aggregator whether it arrived
   /// (armed once a drop fault made the worker's link lossy).
-  double link_probe_s = 0.5;
+  double link_probe_s = 0.2;
   std::string mode = "threads";          ///< "threads" (one process) | "processes"
   std::string transport = "local";       ///< "local" | "gloo" | "nccl"
   /// Samples/s of a speed-1 worker; worker i runs at speeds[i] × base_rate (0 = auto).
