@@ -6,6 +6,8 @@
 ///  policies — every policy on the same data, seed and speeds [1, 1, 0.5, 0.25]: time to the
 ///             target accuracy, final accuracy, utilization, rounds, samples dropped (one JSON
 ///             line per policy), and the papers' headline claims as ratios (policy_claims.json).
+///  links    — a few policies on a clean, a lossy (drop) and a slow (delay) network: elapsed
+///             time for the same work, and what the link recovery did
 ///  faults   — every policy with and without one crash (+ rejoin) and one 4x slowdown: accuracy
 ///             and time to target side by side, crash-detection and rejoin latencies.
 /// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
@@ -407,6 +409,72 @@ int bench_faults(const std::string& config, const std::string& model, double sec
   return 0;
 }
 
+/// The cost of a misbehaving network: each policy does the same work (a fixed number of samples)
+/// on a clean network, with every link losing `drop` of its bulk messages (recovered by probes
+/// after cluster.link_probe_s), and with every link adding `delay_s`. One JSON line per policy:
+/// elapsed seconds of each, their ratios to the clean run, and what the link recovery did.
+int bench_links(const std::string& config, const std::string& model, std::int64_t samples,
+                double drop, double delay_s, double probe_s,
+                const std::vector<std::string>& policies, const std::string& commit,
+                const std::string& out) {
+  auto base = load(config, {"model.name=" + model});
+  const auto setup = measure_setup(base, model);
+  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
+  std::ofstream lines(out);
+  const std::map<std::string, std::string> variants{
+    {"clean", "faults=[]"},
+    {"drop", "faults=[{kind=\"drop\", probability=" + std::to_string(drop) + "}]"},
+    {"delay", "faults=[{kind=\"delay\", delay_s=" + std::to_string(delay_s) + "}]"}};
+  for (const auto& policy : policies) {
+    auto sets = comparison_sets(model, policy, 0.0, 0.99);
+    sets.push_back("train.max_samples=" + std::to_string(samples));
+    sets.push_back("cluster.link_probe_s=" + std::to_string(probe_s));
+    json j;
+    try {
+      std::map<std::string, json> runs;
+      for (const auto& [name, faults] : variants) {
+        auto with = sets;
+        with.push_back(faults);
+        auto lc = load(config, with);
+        if (j.is_null())
+          j = header("links", commit, lc);
+        const std::string dir = "/tmp/hetsgd_bench_links/" + policy + "_" + name;
+        std::filesystem::remove_all(dir);
+        auto r = run_once(lc, setup.data, setup.solo_samples_per_s, dir);
+        json link = {{"lost", 0}, {"retransmits", 0}, {"answers_resent", 0}};
+        for (auto& w : r["per_worker"])
+          for (auto& [k, v] : link.items())
+            v = v.get<std::uint64_t>() + w["link"][k].get<std::uint64_t>();
+        const bool exact = r["samples_computed"].get<std::uint64_t>() ==
+                           r["samples_applied"].get<std::uint64_t>() +
+                             r["samples_dropped"].get<std::uint64_t>() +
+                             r["samples_in_flight_at_end"].get<std::uint64_t>();
+        runs[name] = {{"elapsed_s", r["elapsed_s"]},
+                      {"rounds", r["rounds"]},
+                      {"final_accuracy", r["final_accuracy"]},
+                      {"link", link},
+                      {"accounting_exact", exact}};
+      }
+      j["policy"] = policy;
+      j["samples"] = samples;
+      j["drop_probability"] = drop;
+      j["delay_s"] = delay_s;
+      j["link_probe_s"] = probe_s;
+      j["runs"] = runs;
+      const double clean_s = runs["clean"]["elapsed_s"].get<double>();
+      j["drop_slowdown"] = runs["drop"]["elapsed_s"].get<double>() / clean_s;
+      j["delay_slowdown"] = runs["delay"]["elapsed_s"].get<double>() / clean_s;
+      j["error"] = nullptr;
+    } catch (const std::exception& e) {
+      j["policy"] = policy;
+      j["error"] = e.what();
+    }
+    std::cerr << policy << ": " << j.dump() << "\n";
+    lines << j.dump() << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -446,6 +514,19 @@ int main(int argc, char** argv) {
   flt->add_option("--policies", policies, "policies to run")->delimiter(',');
   flt->add_option("--commit", commit, "git commit recorded in the JSON");
   flt->add_option("--out", out, "output JSON-lines path")->required();
+  std::int64_t samples = 30000;
+  double drop = 0.05, delay_s = 0.02, probe_s = 0.2;
+  std::vector<std::string> link_policies{"ssgd", "asgd", "backup", "abs_sgd"};
+  auto* lnk = app.add_subcommand("links", "each policy on a clean, a lossy and a slow network");
+  lnk->add_option("--config", config, "base config");
+  lnk->add_option("--model", model, "mlp | cnn");
+  lnk->add_option("--samples", samples, "samples applied per run (the same work for each)");
+  lnk->add_option("--drop", drop, "probability a bulk message is lost, every link");
+  lnk->add_option("--delay", delay_s, "seconds added to every message, every link");
+  lnk->add_option("--probe", probe_s, "cluster.link_probe_s, seconds");
+  lnk->add_option("--policies", link_policies, "policies to run")->delimiter(',');
+  lnk->add_option("--commit", commit, "git commit recorded in the JSON");
+  lnk->add_option("--out", out, "output JSON-lines path")->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -456,6 +537,9 @@ int main(int argc, char** argv) {
       return bench_compute(config, model, reps, seconds, commit, out);
     if (app.got_subcommand("faults"))
       return bench_faults(config, model, seconds, target, policies, commit, out);
+    if (app.got_subcommand("links"))
+      return bench_links(config, model, samples, drop, delay_s, probe_s, link_policies, commit,
+                         out);
     if (app.got_subcommand("policies"))
       return bench_policies(config, model, seconds, target, policies, commit, out);
     return bench_overhead(config, model, reps, seconds, commit, out);
