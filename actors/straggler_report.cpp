@@ -10,7 +10,7 @@ namespace hetsgd {
 straggler_report::straggler_report(std::size_t workers, double alpha, double factor)
     : alpha_(alpha),
       factor_(factor),
-      steps_(workers),
+      history_(workers),
       ewma_s_(workers, 0.0),
       ewma_per_sample_(workers, 0.0),
       active_(workers, false),
@@ -25,7 +25,7 @@ straggler_report::straggler_report(std::size_t workers, double alpha, double fac
 
 std::vector<straggler_change> straggler_report::on_step(worker_id w, double step_s,
                                                         std::uint64_t samples) {
-  if (w >= steps_.size() || samples == 0 || !(step_s >= 0.0) || !std::isfinite(step_s))
+  if (w >= history_.size() || samples == 0 || !(step_s >= 0.0) || !std::isfinite(step_s))
     return {};
   const double per_sample = step_s / static_cast<double>(samples);
   if (fresh_[w]) {
@@ -36,13 +36,22 @@ std::vector<straggler_change> straggler_report::on_step(worker_id w, double step
     ewma_s_[w] += alpha_ * (step_s - ewma_s_[w]);
     ewma_per_sample_[w] += alpha_ * (per_sample - ewma_per_sample_[w]);
   }
-  steps_[w].push_back(step_s);
+  auto& h = history_[w];
+  h.min_s = h.steps == 0 ? step_s : std::min(h.min_s, step_s);
+  h.max_s = h.steps == 0 ? step_s : std::max(h.max_s, step_s);
+  h.steps += 1;
+  if (h.recent.size() < median_window) {
+    h.recent.push_back(step_s);
+  } else {
+    h.recent[h.next] = step_s;
+    h.next = (h.next + 1) % median_window;
+  }
   active_[w] = true;
   return reassess();
 }
 
 std::vector<straggler_change> straggler_report::forget(worker_id w) {
-  if (w >= steps_.size())
+  if (w >= history_.size())
     return {};
   active_[w] = false;
   fresh_[w] = true;  // a rejoining incarnation starts its EWMAs afresh; its history stays
@@ -52,7 +61,7 @@ std::vector<straggler_change> straggler_report::forget(worker_id w) {
 std::vector<straggler_change> straggler_report::reassess() {
   std::vector<double> rates;
   std::optional<worker_id> slowest;
-  for (worker_id w = 0; w < steps_.size(); ++w) {
+  for (worker_id w = 0; w < history_.size(); ++w) {
     if (!active_[w])
       continue;
     rates.push_back(ewma_per_sample_[w]);
@@ -83,14 +92,15 @@ std::vector<straggler_change> straggler_report::reassess() {
 
 step_time_stats straggler_report::stats(worker_id w) const {
   step_time_stats s;
-  if (w >= steps_.size() || steps_[w].empty())
+  if (w >= history_.size() || history_[w].steps == 0)
     return s;
-  auto sorted = steps_[w];
+  const auto& h = history_[w];
+  auto sorted = h.recent;
   std::sort(sorted.begin(), sorted.end());
   const std::size_t n = sorted.size();
-  s.steps = n;
-  s.min_s = sorted.front();
-  s.max_s = sorted.back();
+  s.steps = h.steps;
+  s.min_s = h.min_s;
+  s.max_s = h.max_s;
   s.median_s = n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
   s.ewma_s = ewma_s_[w];
   s.ewma_s_per_sample = ewma_per_sample_[w];

@@ -1,7 +1,9 @@
 #pragma once
 /// The straggler report: each worker's step time (busy seconds of one job — compute plus emulated
 /// slowness, never waiting) as min / median / max and an EWMA, and which worker is the current
-/// straggler. Plain bookkeeping, no actors: the aggregator feeds it every contribution.
+/// straggler. Plain bookkeeping, no actors: the aggregator feeds it every contribution. Memory is
+/// bounded per worker: min, max and the EWMAs cover every step, the median the last
+/// `median_window` steps (a long run at many workers must not grow with its step count).
 ///
 /// Who is a straggler: steps differ in size (DBS batches, ABS-SGD hand-overs), so workers are
 /// compared by their EWMA of seconds per sample. The straggler is the slowest worker when its
@@ -20,7 +22,7 @@ namespace hetsgd {
 struct step_time_stats {
   std::uint64_t steps = 0;
   double min_s = 0.0;
-  double median_s = 0.0;
+  double median_s = 0.0;           ///< over the last median_window steps
   double max_s = 0.0;
   double ewma_s = 0.0;             ///< EWMA of step seconds
   double ewma_s_per_sample = 0.0;  ///< EWMA of busy seconds per sample (what is compared)
@@ -34,6 +36,8 @@ struct straggler_change {
 
 class straggler_report {
  public:
+  static constexpr std::size_t median_window = 4096;  ///< steps kept per worker for the median
+
   /// `alpha` in (0, 1]: weight of the newest step in the EWMAs. `factor` > 1.
   /// Throws std::invalid_argument otherwise.
   straggler_report(std::size_t workers, double alpha, double factor);
@@ -48,14 +52,23 @@ class straggler_report {
   std::optional<worker_id> current() const { return current_; }
   /// Statistics of `w` so far (steps = 0: none).
   step_time_stats stats(worker_id w) const;
-  std::size_t workers() const { return steps_.size(); }
+  std::size_t workers() const { return history_.size(); }
 
  private:
   std::vector<straggler_change> reassess();
 
   double alpha_;
   double factor_;
-  std::vector<std::vector<double>> steps_;   ///< every step time of each worker, seconds
+  /// One worker's step times, seconds: all-time count, min and max, and the latest
+  /// median_window steps in a ring.
+  struct history {
+    std::uint64_t steps = 0;
+    double min_s = 0.0;
+    double max_s = 0.0;
+    std::vector<double> recent;
+    std::size_t next = 0;  ///< ring slot the next step overwrites once `recent` is full
+  };
+  std::vector<history> history_;
   std::vector<double> ewma_s_;
   std::vector<double> ewma_per_sample_;
   std::vector<bool> active_;                 ///< measured and not gone
