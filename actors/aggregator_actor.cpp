@@ -772,8 +772,8 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           auto& sl = self->state.slots[w];
           a.samples_in_flight += s.samples_in_flight +
                                  (s.samples_pushed - std::min(s.samples_pushed, sl.samples_received));
-          a.messages_lost += s.messages_lost;
-          a.retransmits += s.retransmits;
+          a.link.lost += s.messages_lost;
+          a.link.retransmits += s.retransmits;
           // Samples of jobs discarded by a restart never reached us as a contribution: they
           // are dropped (restarted), which keeps computed = applied + dropped + in flight.
           a.dropped[static_cast<std::size_t>(drop_reason::restarted)] += s.samples_discarded;
@@ -872,7 +872,7 @@ probe_reply_msg answer_probe(self_ptr self, worker_id w, std::uint64_t seq) {
   if (seq > slot.last_seq_received && slot.out_of_order.count(seq) == 0) {
     r.status = static_cast<std::uint8_t>(probe_status::missing);
     // The probe travelled behind the push on the same FIFO link: the push was lost.
-    a.pushes_missing += 1;
+    a.link.pushes_missing += 1;
     record(self, {{"type", "push_missing"}, {"worker", w}, {"seq", seq}});
   } else if (seq > slot.answered_seq) {
     r.status = static_cast<std::uint8_t>(probe_status::pending);
@@ -880,7 +880,7 @@ probe_reply_msg answer_probe(self_ptr self, worker_id w, std::uint64_t seq) {
     r.status = static_cast<std::uint8_t>(probe_status::answered);
     // Lost, or still queued on a slow link: the aggregator cannot tell, so it sends it again
     // (the worker ignores a second copy).
-    a.answers_resent += 1;
+    a.link.answers_resent += 1;
     record(self, {{"type", "answer_resent"}, {"worker", w}, {"seq", seq}});
     r.job = slot.last_answer;
     r.job.sent_at_s = now(self);
@@ -1144,7 +1144,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
                                  std::to_string(c.worker));
       if (c.seq > 0 && (c.seq <= slot.last_seq_received || slot.out_of_order.count(c.seq))) {
         // Sent again after a probe raced its late arrival: already here, so not counted twice.
-        s.acct.workers[c.worker].duplicates += 1;
+        s.acct.workers[c.worker].link.duplicates += 1;
         return caf::make_error(caf::sec::runtime_error,
                                "duplicate push " + std::to_string(c.seq) + " from worker " +
                                  std::to_string(c.worker));

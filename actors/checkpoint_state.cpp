@@ -80,11 +80,7 @@ json account_to_json(const run_account& a) {
                        {"idle_s", w.idle_s},
                        {"release_latency_s", w.release_latency_s},
                        {"release_cpu_wait_s", w.release_cpu_wait_s},
-                       {"link", {{"lost", w.messages_lost},
-                                 {"pushes_missing", w.pushes_missing},
-                                 {"answers_resent", w.answers_resent},
-                                 {"retransmits", w.retransmits},
-                                 {"duplicates", w.duplicates}}}});
+                       {"link", w.link}});
   }
   return {{"rounds", a.rounds},
           {"samples_applied", a.samples_applied},
@@ -138,12 +134,7 @@ void account_from_json(const json& j, run_account& a, const std::string& where) 
       w.idle_s = s.at("idle_s").get<double>();
       w.release_latency_s = s.at("release_latency_s").get<double>();
       w.release_cpu_wait_s = s.at("release_cpu_wait_s").get<double>();
-      const auto& l = s.at("link");
-      w.messages_lost = l.at("lost").get<std::uint64_t>();
-      w.pushes_missing = l.at("pushes_missing").get<std::uint64_t>();
-      w.answers_resent = l.at("answers_resent").get<std::uint64_t>();
-      w.retransmits = l.at("retransmits").get<std::uint64_t>();
-      w.duplicates = l.at("duplicates").get<std::uint64_t>();
+      w.link = s.at("link").get<link_counters>();
     }
   } catch (const json::exception& e) {
     throw checkpoint_error(where + ": accounting: " + e.what());

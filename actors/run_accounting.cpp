@@ -6,6 +6,24 @@
 
 namespace hetsgd {
 
+using nlohmann::json;
+
+void to_json(json& j, const link_counters& l) {
+  j = {{"lost", l.lost},
+       {"pushes_missing", l.pushes_missing},
+       {"answers_resent", l.answers_resent},
+       {"retransmits", l.retransmits},
+       {"duplicates", l.duplicates}};
+}
+
+void from_json(const json& j, link_counters& l) {
+  l.lost = j.at("lost").get<std::uint64_t>();
+  l.pushes_missing = j.at("pushes_missing").get<std::uint64_t>();
+  l.answers_resent = j.at("answers_resent").get<std::uint64_t>();
+  l.retransmits = j.at("retransmits").get<std::uint64_t>();
+  l.duplicates = j.at("duplicates").get<std::uint64_t>();
+}
+
 std::uint64_t worker_account::dropped_total() const {
   std::uint64_t s = 0;
   for (auto d : dropped)
@@ -74,7 +92,6 @@ double run_account::control_overhead(bool exclude_cpu_wait) const {
 }
 
 std::string run_account::summary_json() const {
-  using nlohmann::json;
   json j;
   j["policy"] = policy;
   j["clock"] = clock;
@@ -134,11 +151,7 @@ std::string run_account::summary_json() const {
                    {"reported", w.accounted()},
                    {"incarnations", w.incarnations},
                    {"crashes", w.crashes},
-                   {"link", {{"lost", w.messages_lost},
-                             {"pushes_missing", w.pushes_missing},
-                             {"answers_resent", w.answers_resent},
-                             {"retransmits", w.retransmits},
-                             {"duplicates", w.duplicates}}},
+                   {"link", w.link},
                    {"failed", w.failed}});
   }
   j["per_worker"] = per;

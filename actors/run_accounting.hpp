@@ -9,12 +9,30 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "actors/straggler_report.hpp"
 #include "policies/policy_types.hpp"
 
 namespace hetsgd {
 
 constexpr std::size_t drop_reason_count = 5;
+
+/// What one worker's link did under link faults: what it lost (both ways, from the worker's
+/// final report), what the aggregator's probe answers found (pushes that never came; answers
+/// sent again because the first was lost or is late), pushes the worker sent again, and copies
+/// that arrived twice (never counted twice). summary.json's per_worker[].link and checkpoints
+/// both use this JSON form.
+struct link_counters {
+  std::uint64_t lost = 0;
+  std::uint64_t pushes_missing = 0;
+  std::uint64_t answers_resent = 0;
+  std::uint64_t retransmits = 0;
+  std::uint64_t duplicates = 0;
+};
+
+void to_json(nlohmann::json& j, const link_counters& l);
+void from_json(const nlohmann::json& j, link_counters& l);  ///< every field required
 
 struct worker_account {
   worker_id id = 0;
@@ -32,15 +50,7 @@ struct worker_account {
   std::uint32_t incarnations = 0;     ///< joins (1 + rejoins)
   std::uint32_t booked = 0;           ///< incarnations whose samples are booked (stop or crash)
   std::uint32_t crashes = 0;          ///< incarnations lost to a crash
-  // Link faults. What the link lost (both ways, from the worker's final report), what the
-  // aggregator's probe answers found (pushes that never came; answers sent again because the
-  // first was lost or is late), pushes the worker sent again, and copies that arrived twice
-  // (never counted twice).
-  std::uint64_t messages_lost = 0;
-  std::uint64_t pushes_missing = 0;
-  std::uint64_t answers_resent = 0;
-  std::uint64_t retransmits = 0;
-  std::uint64_t duplicates = 0;
+  link_counters link;
   /// Every incarnation's computed samples are known: reported at the stop or read at the crash.
   bool accounted() const { return incarnations > 0 && booked == incarnations; }
   // Summed over the incarnations: from their final reports, or read at their crash.

@@ -205,8 +205,6 @@ void deliver_push(self_ptr self, std::uint64_t seq) {
             auto& s = self->state;
             if (s.stopped || s.unacked.count(seq) == 0)
               return;  // answered another way (a probe) meanwhile
-            if (self->system().render(err).find("duplicate push") != std::string::npos)
-              return;  // a copy that crossed its original: the original's answer comes
             fail(self, "no reply to push " + std::to_string(seq) + " within " +
                            std::to_string(s.p.request_timeout_s) +
                            " s: " + self->system().render(err));
