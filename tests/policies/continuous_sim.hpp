@@ -215,20 +215,10 @@ class continuous_cluster {
   void apply(const closed_round& r) {
     if (r.combine != combine_rule::sample_weighted_mean)
       problems_.push_back("continuous_cluster models sample_weighted_mean only");
-    const vec& w = weights_.back();
-    vec sum(w.size(), 0.0);
-    double n = 0.0;
-    for (std::size_t i = 0; i < r.apply.size(); ++i) {
-      const vec& g = handovers_.at(r.apply[i].id).gradient_sum;
-      for (std::size_t k = 0; k < w.size(); ++k)
-        sum[k] += r.apply[i].weight * g[k];
-      n += r.apply[i].weight * double(r.metas[i].samples);
-    }
-    vec next = w;
-    if (n > 0.0)  // the aggregator skips an update over zero samples
-      for (std::size_t k = 0; k < w.size(); ++k)
-        next[k] -= lr_ * sum[k] / n;
-    weights_.push_back(std::move(next));
+    weights_.push_back(sample_weighted_step(weights_.back(), r, lr_,
+                                            [this](contribution_id id) -> const vec& {
+                                              return handovers_.at(id).gradient_sum;
+                                            }));
   }
 
   std::vector<std::vector<sample>> shards_;

@@ -236,19 +236,10 @@ class delayed_local_cluster {
   }
 
   void apply(const closed_round& r) {
-    const vec& w = weights_.back();
-    vec sum(w.size(), 0.0);
-    double n = 0.0;
-    for (std::size_t i = 0; i < r.apply.size(); ++i) {
-      const vec& g = pushes_.at(payload_of_.at(r.apply[i].id)).g;
-      for (std::size_t k = 0; k < w.size(); ++k)
-        sum[k] += r.apply[i].weight * g[k];
-      n += r.apply[i].weight * double(r.metas[i].samples);
-    }
-    vec next = w;
-    for (std::size_t k = 0; k < w.size(); ++k)
-      next[k] -= lr_ * sum[k] / n;
-    weights_.push_back(std::move(next));
+    weights_.push_back(sample_weighted_step(weights_.back(), r, lr_,
+                                            [this](contribution_id id) -> const vec& {
+                                              return pushes_.at(payload_of_.at(id)).g;
+                                            }));
   }
 
   std::vector<std::vector<sample>> shards_;

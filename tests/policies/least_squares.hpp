@@ -49,6 +49,26 @@ inline double max_abs_diff(const vec& a, const vec& b) {
   return m;
 }
 
+/// The aggregator's update for a sample_weighted_mean round: w − lr · Σ weight·g / Σ weight·n,
+/// where `gradient_of(id)` is the gradient sum contribution `id` carried. A round over zero
+/// samples changes nothing (the aggregator skips it).
+template <class GradientOf>
+vec sample_weighted_step(const vec& w, const closed_round& r, double lr, GradientOf gradient_of) {
+  vec sum(w.size(), 0.0);
+  double n = 0.0;
+  for (std::size_t i = 0; i < r.apply.size(); ++i) {
+    const vec& g = gradient_of(r.apply[i].id);
+    for (std::size_t k = 0; k < w.size(); ++k)
+      sum[k] += r.apply[i].weight * g[k];
+    n += r.apply[i].weight * double(r.metas[i].samples);
+  }
+  vec next = w;
+  if (n > 0.0)
+    for (std::size_t k = 0; k < w.size(); ++k)
+      next[k] -= lr * sum[k] / n;
+  return next;
+}
+
 /// A deterministic regression data set: `workers` shards of `per_worker` samples, `features`
 /// features; targets from a fixed true weight vector plus a deterministic "noise" term so the
 /// optimum is not reached in a few steps.
@@ -121,19 +141,10 @@ class least_squares_cluster {
   void apply(const closed_round& r) {
     if (r.combine != combine_rule::sample_weighted_mean)
       throw std::logic_error("least_squares_cluster: only sample_weighted_mean is modelled");
-    const vec& w = weights_.back();
-    vec sum(w.size(), 0.0);
-    double n = 0.0;
-    for (std::size_t i = 0; i < r.apply.size(); ++i) {
-      const vec& g = payload(r.apply[i].id);
-      for (std::size_t k = 0; k < w.size(); ++k)
-        sum[k] += r.apply[i].weight * g[k];
-      n += r.apply[i].weight * double(r.metas[i].samples);
-    }
-    vec next = w;
-    for (std::size_t k = 0; k < w.size(); ++k)
-      next[k] -= lr_ * sum[k] / n;
-    weights_.push_back(std::move(next));
+    weights_.push_back(sample_weighted_step(weights_.back(), r, lr_,
+                                            [this](contribution_id id) -> const vec& {
+                                              return payload(id);
+                                            }));
   }
 
   std::vector<std::vector<sample>> shards_;
