@@ -131,8 +131,13 @@ double thread_cpu_s() {
 /// time, which a preemption cannot inflate, and wall time, which it can (4 workers on 2 cores).
 class busy_timer {
  public:
-  explicit busy_timer(aggregator_state& st) : st_(st) {
+  explicit busy_timer(aggregator_state& st) : st_(st), simulated_(st.p.clock->simulated()) {
     pin_this_thread_once();
+    if (simulated_) {  // one thread plays the whole cluster: there is no core to wait for
+      wall0_ = std::chrono::steady_clock::now();
+      cpu0_ = thread_cpu_s();
+      return;
+    }
     // Runqueue wait of this thread since it last left an aggregator handler: the thread slept
     // on its scheduler queue in between, so this is the time the message waited for a core
     // after it woke the thread (on 2 cores shared with 4 workers, often most of the latency).
@@ -146,13 +151,15 @@ class busy_timer {
     st_.acct.aggregator_busy_s += thread_cpu_s() - cpu0_;
     st_.acct.aggregator_wall_s +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
-    last_runqueue_wait_s_ = thread_runqueue_wait_s();
+    if (!simulated_)
+      last_runqueue_wait_s_ = thread_runqueue_wait_s();
   }
   /// Seconds this handler's message waited for a core before the handler ran.
   double core_wait_s() const { return core_wait_s_; }
 
  private:
   aggregator_state& st_;
+  bool simulated_;
   std::chrono::steady_clock::time_point wall0_;
   double cpu0_ = 0.0;
   double core_wait_s_ = 0.0;
@@ -364,9 +371,9 @@ void save_checkpoint(self_ptr self, const char* why) {
                   {"reason", why},
                   {"version", st.version},
                   {"round", st.acct.rounds},
-                  {"file", file},
-                  {"write_s", std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                            wall0).count()}});
+                  {"file", file}});
+    st.acct.checkpoint_wall_s +=
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   } catch (const std::exception& e) {
     st.acct.errors.push_back(std::string("checkpoint failed: ") + e.what());
     record(self, {{"type", "error"}, {"what", std::string("checkpoint failed: ") + e.what()}});
@@ -626,8 +633,8 @@ void on_eval_result(self_ptr self, const eval_result_msg& r) {
                 {"samples_applied", r.samples_applied},
                 {"accuracy", r.accuracy},
                 {"loss", r.loss},
-                {"test_samples", r.samples},
-                {"eval_wall_s", r.eval_wall_s}});
+                {"test_samples", r.samples}});
+  st.acct.eval_wall_s += r.eval_wall_s;  // wall.json: a wall time has no place in the events
   if (!st.acct.time_to_target_s && r.accuracy >= st.p.target_accuracy)
     st.acct.time_to_target_s = r.at_s;
 }
@@ -659,7 +666,8 @@ void deliver_outcome(self_ptr self) {
     auto& s = self->state;
     self->send_exit(s.p.evaluator, caf::exit_reason::user_shutdown);
     self->send_exit(s.p.batch_controller, caf::exit_reason::user_shutdown);
-    run_outcome_msg outcome{s.acct.exit_code, s.acct.end_reason, summary};
+    run_outcome_msg outcome{s.acct.exit_code, s.acct.end_reason, summary,
+                            s.acct.wall_json().dump()};
     if (s.driver) {
       self->send(s.driver, done_atom::value, std::move(outcome));
       self->quit();

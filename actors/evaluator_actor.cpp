@@ -1,3 +1,4 @@
+#include "actors/spawn_on_thread.hpp"
 #include "actors/evaluator_actor.hpp"
 
 #include <caf/all.hpp>
@@ -53,7 +54,7 @@ caf::behavior evaluator_actor(caf::stateful_actor<evaluator_state>* self, evalua
 }  // namespace
 
 caf::actor spawn_evaluator(caf::actor_system& sys, evaluator_params params) {
-  return sys.spawn<caf::detached>(evaluator_actor, std::move(params));
+  return spawn_on_own_thread(sys, evaluator_actor, std::move(params));
 }
 
 }  // namespace hetsgd

@@ -173,12 +173,13 @@ struct run_outcome_msg {
   int exit_code = 0;          ///< 0 ok, 1 runtime failure
   std::string message;        ///< what failed, or how the run ended
   std::string summary_json;   ///< the summary.json text
+  std::string wall_json;      ///< measured wall-clock figures (run_account::wall_json)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_outcome_msg& x) {
   return f(caf::meta::type_name("hetsgd::run_outcome_msg"), x.exit_code, x.message,
-           x.summary_json);
+           x.summary_json, x.wall_json);
 }
 
 /// Batch controller → aggregator: per-worker batch sizes and data shares.

@@ -1,3 +1,4 @@
+#include "actors/spawn_on_thread.hpp"
 #include "actors/recorder_actor.hpp"
 
 #include <caf/all.hpp>
@@ -86,7 +87,7 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
 caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append) {
   auto events = open_file(dir + "/events.jsonl", append);
   auto metrics = open_file(dir + "/metrics.csv", append);
-  return sys.spawn<caf::detached>(recorder_actor, dir, events, metrics, append);
+  return spawn_on_own_thread(sys, recorder_actor, dir, events, metrics, append);
 }
 
 }  // namespace hetsgd

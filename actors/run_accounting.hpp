@@ -93,6 +93,8 @@ struct run_account {
   double base_rate = 0.0;            ///< samples/s workers are paced to at speed 1 (0: unpaced)
   double aggregator_busy_s = 0.0;    ///< CPU time spent inside aggregator handlers
   double aggregator_wall_s = 0.0;    ///< wall time spent inside them (includes preemption)
+  double eval_wall_s = 0.0;          ///< wall time the evaluations took, summed
+  double checkpoint_wall_s = 0.0;    ///< wall time writing checkpoints took, summed
   std::uint64_t evaluations = 0;
   std::uint64_t bytes_moved = 0;     ///< payload bytes of contributions and jobs
   int exit_code = 0;
@@ -119,8 +121,11 @@ struct run_account {
   /// With `exclude_cpu_wait`, the release latency leaves out the time a released worker spent
   /// runnable but waiting for a core (oversubscription, not the actor layer).
   double control_overhead(bool exclude_cpu_wait = true) const;
-  /// summary.json text (2-space indented).
+  /// summary.json text (2-space indented). With the simulated clock it holds no wall-clock
+  /// figure, so that it is byte-identical run after run: those go to wall_json().
   std::string summary_json() const;
+  /// The measured wall-clock and CPU figures (wall.json): aggregator cost, evaluation time.
+  nlohmann::json wall_json() const;
 };
 
 }  // namespace hetsgd

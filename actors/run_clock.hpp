@@ -3,6 +3,7 @@
 /// so that a simulated clock can replace wall time without touching them.
 
 #include <chrono>
+#include <cmath>
 #include <memory>
 
 namespace hetsgd {
@@ -14,6 +15,9 @@ class run_clock {
   virtual double now_s() const = 0;
   /// "real" or "simulated".
   virtual const char* kind() const = 0;
+  /// Virtual time: every actor runs on the simulation driver's thread, and durations are
+  /// modelled instead of measured.
+  virtual bool simulated() const { return false; }
 };
 
 /// Wall time from a steady clock, zero at construction.
@@ -35,11 +39,12 @@ class real_clock final : public run_clock {
 
 using clock_ptr = std::shared_ptr<const run_clock>;
 
-/// A CAF timeout from seconds (negative or zero → zero).
-inline std::chrono::microseconds to_duration(double seconds) {
+/// A CAF timeout from seconds (negative or zero → zero), to the nanosecond: the simulated clock
+/// adds these up, so coarser rounding would drift from the modelled times.
+inline std::chrono::nanoseconds to_duration(double seconds) {
   if (seconds <= 0.0)
-    return std::chrono::microseconds{0};
-  return std::chrono::microseconds{static_cast<long long>(seconds * 1e6)};
+    return std::chrono::nanoseconds{0};
+  return std::chrono::nanoseconds{std::llround(seconds * 1e9)};
 }
 
 }  // namespace hetsgd

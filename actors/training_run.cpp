@@ -1,6 +1,8 @@
 #include "actors/training_run.hpp"
 
 #include <caf/all.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -18,8 +20,12 @@
 #include "actors/checkpoint_store.hpp"
 #include "actors/evaluator_actor.hpp"
 #include "actors/fault_injector_actor.hpp"
+#include "actors/memory_budget.hpp"
 #include "actors/message_types.hpp"
 #include "actors/recorder_actor.hpp"
+#include "actors/simulated_clock.hpp"
+#include "actors/simulation_driver.hpp"
+#include "actors/solo_rate_cache.hpp"
 #include "actors/worker_actor.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_parameters.hpp"
@@ -54,6 +60,9 @@ constexpr double oversubscribed_capacity_share = 0.6;
 double effective_base_rate(const run_config& cfg, double solo_samples_per_s) {
   if (cfg.cluster.base_rate > 0.0)
     return cfg.cluster.base_rate;
+  // Virtual time has no cores to share: a speed-1 worker runs at the solo rate.
+  if (cfg.cluster.clock == "simulated")
+    return solo_samples_per_s;
   const double speed_sum =
     std::accumulate(cfg.cluster.speeds.begin(), cfg.cluster.speeds.end(), 0.0);
   const double cores = std::max(1u, std::thread::hardware_concurrency());
@@ -139,8 +148,6 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
     return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
            join(implemented) + ")";
-  if (cfg.cluster.clock != "real")
-    return "cluster.clock: \"" + cfg.cluster.clock + "\" is not implemented in this build (use \"real\")";
   if (cfg.cluster.mode != "threads")
     return "cluster.mode: \"" + cfg.cluster.mode + "\" is not implemented in this build (use \"threads\")";
   if (cfg.cluster.transport != "local")
@@ -211,6 +218,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   keep_tensor_memory_in_heap();
   std::shared_ptr<const fashion_mnist> data;
   double solo = 0.0;
+  const bool simulated = cfg.cluster.clock == "simulated";
+  std::string rate_source = "measured";
   at::Tensor initial;
   std::shared_ptr<const resume_point> resume;
   try {
@@ -239,12 +248,27 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     data = opts.data ? opts.data : shared_fashion_mnist(cfg.data.path);
     // A resumed run paces its workers as the original did: the rate measured then.
     const double saved_solo = resume ? resume->manifest.value("solo_samples_per_s", 0.0) : 0.0;
-    solo = opts.solo_samples_per_s > 0.0 ? opts.solo_samples_per_s
-           : saved_solo > 0.0            ? saved_solo
-                                         : measure_solo_throughput(cfg.model.name, data->train,
-                                                                   cfg.train.micro_batch,
-                                                                   opts.solo_calibration_s,
-                                                                   cfg.run.seed);
+    auto measure = [&] {
+      return measure_solo_throughput(cfg.model.name, data->train, cfg.train.micro_batch,
+                                     opts.solo_calibration_s, cfg.run.seed);
+    };
+    if (opts.solo_samples_per_s > 0.0) {
+      solo = opts.solo_samples_per_s;
+    } else if (saved_solo > 0.0) {
+      solo = saved_solo;
+    } else if (simulated && cfg.cluster.base_rate > 0.0) {
+      solo = cfg.cluster.base_rate;  // the model's rate is given: nothing to measure
+      rate_source = "cluster.base_rate";
+    } else if (simulated) {
+      // Measured once per machine: a fresh measurement would move every virtual time.
+      auto r = cached_solo_rate(cfg.model.name + "/micro_batch=" +
+                                  std::to_string(cfg.train.micro_batch),
+                                measure);
+      solo = r.samples_per_s;
+      rate_source = r.source;
+    } else {
+      solo = measure();
+    }
   } catch (const std::exception& e) {
     res.exit_code = 1;
     res.message = e.what();
@@ -252,6 +276,21 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
 
   const double base_rate = effective_base_rate(cfg, solo);
+  {
+    // Refused before anything starts: a cluster that does not fit would swap or be killed.
+    const auto per_worker = worker_memory_bytes(initial.numel(), data->train.size(),
+                                                cfg.cluster.workers);
+    const auto need = per_worker * static_cast<std::uint64_t>(cfg.cluster.workers);
+    const auto avail = available_memory_bytes();
+    if (avail && need > *avail) {
+      res.exit_code = 2;
+      res.message = "cluster.workers: " + std::to_string(cfg.cluster.workers) + " workers of the " +
+                    cfg.model.name + " need about " + bytes_text(need) + " (" +
+                    bytes_text(per_worker) + " each) but this machine has " +
+                    bytes_text(*avail) + " available; use fewer workers or a smaller model";
+      return res;
+    }
+  }
   if (cfg.policy.name == "abs_sgd" && cfg.policy.abs_sgd.trigger == "period" &&
       cfg.policy.abs_sgd.period_s > 0.0) {
     // Checked only now that the solo rate is measured: the config file alone cannot tell.
@@ -302,10 +341,18 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   // Work sharing: idle scheduler threads block on a condition variable, so a push from a worker
   // wakes the aggregator at once. Work stealing polls with sleeps of up to 10 ms when idle,
   // which added milliseconds of latency to every round.
-  sys_cfg.set("scheduler.policy", caf::atom("sharing"));
+  // The simulated clock runs CAF's deterministic test scheduler instead: every actor on this
+  // thread, in virtual-time order (simulation_driver.hpp).
+  sys_cfg.set("scheduler.policy", caf::atom(simulated ? "testing" : "sharing"));
   caf::actor_system sys{sys_cfg};
   // A resumed run continues the run clock: faults, max_seconds and the logs' times go on.
-  auto clock = std::make_shared<real_clock>(resume ? resume->elapsed_s : 0.0);
+  const double clock_offset_s = resume ? resume->elapsed_s : 0.0;
+  clock_ptr clock;
+  if (simulated)
+    clock = std::make_shared<simulated_clock>(
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler()).clock(), clock_offset_s);
+  else
+    clock = std::make_shared<real_clock>(clock_offset_s);
 
   caf::actor recorder;
   try {
@@ -359,9 +406,19 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   auto aggregator = spawn_aggregator(sys, std::move(ap));
 
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
+  auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
+    static_cast<std::size_t>(cfg.cluster.workers), 0);
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
-                            counters, worker_seed](worker_id id) {
+                            counters, worker_seed, incarnations](worker_id id) {
     worker_params wp;
+    wp.incarnation = (*incarnations)[id]++;
+    const auto& net = cfg.network;
+    wp.link_latency_s = net.worker_latency_s.empty() ? net.latency_s : net.worker_latency_s.at(id);
+    wp.link_bandwidth = 1e6 * (net.worker_bandwidth_mb_s.empty() ? net.bandwidth_mb_s
+                                                                 : net.worker_bandwidth_mb_s.at(id));
+    wp.noise.kind = parse_step_noise(cfg.simulation.noise);
+    wp.noise.mean = cfg.simulation.noise_mean;
+    wp.noise.sigma = cfg.simulation.noise_sigma;
     wp.id = id;
     wp.workers = static_cast<int>(cfg.cluster.workers);
     wp.speed = cfg.cluster.speeds.at(id);
@@ -397,45 +454,105 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     caf::anon_send(aggregator, epoch_atom::value, injector);
   }
 
+  const auto wall0 = std::chrono::steady_clock::now();
+  nlohmann::json wall = {{"clock", clock->kind()}, {"base_rate_source", rate_source}};
+  std::vector<caf::actor> others{recorder, evaluator, controller};
+  if (injector)
+    others.push_back(injector);
   {
     caf::scoped_actor self{sys};
     self->monitor(aggregator);
     self->send(aggregator, run_atom::value);
     bool done = false;
     bool stop_sent = false;
-    auto last_heard = std::chrono::steady_clock::now();
-    // The aggregator reports at least every progress_every_s; silence beyond its own longest
-    // deadline means it is stuck.
-    const auto silence_limit = std::chrono::duration<double>(
-      2 * cfg.cluster.request_timeout_s + ap.progress_every_s + driver_grace_s);
-    self->receive_while([&] { return !done; })(
-      [&](progress_msg& pm) {
-        last_heard = std::chrono::steady_clock::now();
-        if (opts.on_progress)
-          opts.on_progress(pm);
-      },
-      [&](done_atom, run_outcome_msg& o) {
-        res.exit_code = o.exit_code;
-        res.message = o.message;
-        res.summary_json = o.summary_json;
-        done = true;
-      },
-      [&](caf::down_msg& dm) {
-        res.exit_code = 1;
-        res.message = "aggregator terminated unexpectedly: " + sys.render(dm.reason);
-        done = true;
-      },
-      caf::after(std::chrono::milliseconds(100)) >> [&] {
-        if (opts.stop_requested && opts.stop_requested->load() && !stop_sent) {
-          self->send(aggregator, stop_atom::value);
-          stop_sent = true;
-        }
-        if (std::chrono::steady_clock::now() - last_heard > silence_limit) {
+    auto on_progress = [&](progress_msg& pm) {
+      if (opts.on_progress)
+        opts.on_progress(pm);
+    };
+    auto on_done = [&](done_atom, run_outcome_msg& o) {
+      res.exit_code = o.exit_code;
+      res.message = o.message;
+      res.summary_json = o.summary_json;
+      if (!o.wall_json.empty())
+        wall.update(nlohmann::json::parse(o.wall_json));
+      done = true;
+    };
+    auto on_down = [&](caf::down_msg& dm) {
+      res.exit_code = 1;
+      res.message = "aggregator terminated unexpectedly: " + sys.render(dm.reason);
+      done = true;
+    };
+    auto stop_if_asked = [&] {
+      if (opts.stop_requested && opts.stop_requested->load() && !stop_sent) {
+        self->send(aggregator, stop_atom::value);
+        stop_sent = true;
+      }
+    };
+    if (simulated) {
+      // Virtual time: this thread handles every actor's messages (simulation_driver.hpp) and
+      // reads the aggregator's reports between instants.
+      simulation_limits limits;
+      limits.stall_s = cfg.simulation.stall_s;
+      // One instant can legitimately carry a message or two per worker and link event.
+      limits.max_messages_per_instant = 1000000 + 1000 * static_cast<std::uint64_t>(cfg.cluster.workers);
+      simulation_driver driver(sys, *clock, limits,
+                               [&counters] { return counters->current_computed(); });
+      while (!done) {
+        if (!driver.advance()) {
           res.exit_code = 1;
-          res.message = "aggregator unresponsive; giving up";
-          done = true;
+          res.message = driver.diagnosis();
+          break;
         }
-      });
+        while (!done && !self->mailbox().empty())
+          self->receive(on_progress, on_done, on_down, caf::after(std::chrono::seconds(0)) >> [] {});
+        stop_if_asked();
+      }
+      wall["messages"] = driver.stats().messages;
+      wall["timers"] = driver.stats().timers;
+      // The run's own length (the driver may have gone on to shut the actors down).
+      wall["sim_s"] = clock->now_s() - clock_offset_s;
+      if (!res.summary_json.empty())
+        wall["sim_s"] = nlohmann::json::parse(res.summary_json).value("elapsed_s", 0.0) -
+                        clock_offset_s;
+      // What is left to stop is stopped on this thread too (the scheduler has no other).
+      for (auto& w : workers)
+        caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+      for (auto& a : others)
+        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      caf::anon_send_exit(aggregator, caf::exit_reason::user_shutdown);
+      driver.drain();
+    } else {
+      auto last_heard = std::chrono::steady_clock::now();
+      // The aggregator reports at least every progress_every_s; silence beyond its own longest
+      // deadline means it is stuck.
+      const auto silence_limit = std::chrono::duration<double>(
+        2 * cfg.cluster.request_timeout_s + ap.progress_every_s + driver_grace_s);
+      self->receive_while([&] { return !done; })(
+        [&](progress_msg& pm) {
+          last_heard = std::chrono::steady_clock::now();
+          on_progress(pm);
+        },
+        on_done, on_down,
+        caf::after(std::chrono::milliseconds(100)) >> [&] {
+          stop_if_asked();
+          if (std::chrono::steady_clock::now() - last_heard > silence_limit) {
+            res.exit_code = 1;
+            res.message = "aggregator unresponsive; giving up";
+            done = true;
+          }
+        });
+    }
+  }
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  wall["wall_s"] = wall_s;
+  if (wall.contains("sim_s") && wall["sim_s"].get<double>() > 0.0)
+    wall["wall_s_per_sim_s"] = wall_s / wall["sim_s"].get<double>();
+  wall["peak_rss_bytes"] = peak_rss_bytes();
+  wall["workers"] = cfg.cluster.workers;
+  {
+    // Measured figures, apart from the run's reproducible files (docs/simulation.md).
+    std::ofstream f(opts.out_dir + "/wall.json");
+    f << wall.dump(2) << "\n";
   }
   if (injector)
     caf::anon_send_exit(injector, caf::exit_reason::user_shutdown);

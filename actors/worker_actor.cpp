@@ -1,3 +1,4 @@
+#include "actors/spawn_on_thread.hpp"
 #include "actors/worker_actor.hpp"
 
 #include <caf/all.hpp>
@@ -98,6 +99,9 @@ struct worker_state {
   // so the link never reorders even when two timers fire at the same instant.
   std::deque<outbound> outbox;  ///< to the aggregator
   std::deque<inbound> inbox;    ///< from the aggregator
+  /// Simulated clock: how long each micro-batch takes in virtual time (unset with the real
+  /// clock, where it is measured).
+  std::optional<step_time_model> sim;
 
   static inline const char* name = "hetsgd.worker";
 };
@@ -152,7 +156,8 @@ void send_down(self_ptr self, inbound m, double after_s) {
 void start_waiting(self_ptr self) {
   auto& st = self->state;
   st.waiting_since_s = st.p.clock->now_s();
-  st.runqueue_wait_at_push_s = thread_runqueue_wait_s();
+  // Core waits are a property of real threads; a simulated worker has none.
+  st.runqueue_wait_at_push_s = st.sim ? -1.0 : thread_runqueue_wait_s();
 }
 
 /// Books the arrival of a job: idle time, release latency, core wait.
@@ -436,8 +441,15 @@ void step(self_ptr self) {
   auto t0 = std::chrono::steady_clock::now();
   auto r = accumulate_gradients(*st.model, st.p.data->train, idx);
   double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  // A slowdown fault stretches the whole micro-batch (compute plus emulated slowness).
-  double slow = (dt + emulated_slowness(st.p, n, dt)) * st.slowdown * st.disturbance - dt;
+  double slow = 0.0;
+  if (st.sim) {
+    // Simulated clock: the micro-batch takes its modelled time (faults and noise included), all
+    // of it compute; the wall time the real computation took does not exist in virtual time.
+    dt = st.sim->seconds(n, st.slowdown * st.disturbance);
+  } else {
+    // A slowdown fault stretches the whole micro-batch (compute plus emulated slowness).
+    slow = (dt + emulated_slowness(st.p, n, dt)) * st.slowdown * st.disturbance - dt;
+  }
   st.remaining -= n;
   st.job_samples += static_cast<std::uint64_t>(n);
   st.job_compute_s += dt;
@@ -449,7 +461,9 @@ void step(self_ptr self) {
   st.stats.micro_batches += 1;
   st.stats.compute_s += dt;
   st.stats.stretch_s += slow;
-  schedule_compute(self, slow);
+  // The next step comes when this micro-batch is done: with the real clock the compute already
+  // took its time and only the emulated slowness is left; in virtual time all of it is.
+  schedule_compute(self, st.sim ? dt : slow);
 }
 
 /// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
@@ -598,7 +612,12 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
   st.stats.worker = st.p.id;
   // Its own generator: the losses on one link do not depend on the other links' traffic.
   st.link = std::make_unique<worker_link>(st.p.seed * 1000003u + st.p.id + 1);
+  st.link->set_network(st.p.link_latency_s, st.p.link_bandwidth);
   try {
+    if (st.p.clock->simulated())
+      st.sim.emplace(st.p.base_rate, st.p.speed, st.p.noise,
+                     st.p.seed ^ (0x9e3779b97f4a7c15ULL * (st.p.id + 1)) ^
+                       (0xbf58476d1ce4e5b9ULL * st.p.incarnation));
     pin_compute_threads_to_one();
     st.model = make_model(st.p.model_name, st.p.seed);
     st.model->train();
@@ -713,7 +732,7 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
 }  // namespace
 
 caf::actor spawn_worker(caf::actor_system& sys, worker_params params) {
-  return sys.spawn<caf::detached>(worker_actor, std::move(params));
+  return spawn_on_own_thread(sys, worker_actor, std::move(params));
 }
 
 }  // namespace hetsgd

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/step_time_model.hpp"
 #include "actors/run_clock.hpp"
 #include "actors/worker_counters.hpp"
 #include "policies/policy_types.hpp"
@@ -46,6 +47,12 @@ struct worker_params {
   caf::actor aggregator;
   caf::actor batch_controller;
   std::shared_ptr<worker_counters> counters;  ///< survives the actor (crash accounting); may be null
+  /// The network model of this worker's link (link faults come on top).
+  double link_latency_s = 0.0;
+  double link_bandwidth = 0.0;      ///< bytes/s per direction (0 = unlimited)
+  /// Simulated clock only: the seeded noise on each micro-batch's modelled time.
+  step_noise_params noise;
+  std::uint64_t incarnation = 0;    ///< 0 for the first; keeps each incarnation's noise apart
 };
 
 /// Spawns a worker on its own thread.

@@ -37,6 +37,15 @@ class counter_board {
     auto it = current_.find(w);
     return it == current_.end() ? nullptr : it->second;
   }
+  /// Samples computed by the current incarnations, summed: it changes whenever any worker
+  /// computes (it can also fall, when an incarnation is replaced).
+  std::uint64_t current_computed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::uint64_t sum = 0;
+    for (const auto& [w, c] : current_)
+      sum += c->samples_computed;
+    return sum;
+  }
 
  private:
   mutable std::mutex mutex_;

@@ -21,9 +21,11 @@ link_transfer worker_link::send(double now_s, std::uint64_t bytes, link_directio
   // top (transfers pipeline behind each other). A later message is never delivered before an
   // earlier one.
   const double start = std::max(now_s, free_at_s_[dir]);
-  const double transmit = bandwidth_ > 0.0 ? static_cast<double>(bytes) / bandwidth_ : 0.0;
+  const double rate = bandwidth();
+  const double transmit = rate > 0.0 ? static_cast<double>(bytes) / rate : 0.0;
   free_at_s_[dir] = start + transmit;
-  const double deliver_at = std::max(start + transmit + delay_s_, delivered_at_s_[dir]);
+  const double deliver_at =
+    std::max(start + transmit + base_delay_s_ + delay_s_, delivered_at_s_[dir]);
   delivered_at_s_[dir] = deliver_at;
   t.after_s = std::max(0.0, deliver_at - now_s);
   return t;

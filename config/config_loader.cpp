@@ -529,6 +529,23 @@ class loader {
       }
     }
 
+    // Per-worker arrays other than speeds: optional, but one entry per worker when given.
+    for (const char* key : {"network.worker_latency_s", "network.worker_bandwidth_mb_s"}) {
+      const auto& values = std::string(key) == "network.worker_latency_s"
+                             ? cfg_.network.worker_latency_s
+                             : cfg_.network.worker_bandwidth_mb_s;
+      if (!workers_ok || !valid(key) || seen_.count(key) == 0 ||
+          static_cast<std::int64_t>(values.size()) == workers)
+        continue;
+      const auto [name, at] = later("cluster.workers", key);
+      if (name == key)
+        error(at, name + ": must have cluster.workers (" + std::to_string(workers) +
+                      ") entries, got " + std::to_string(values.size()));
+      else
+        error(at, "cluster.workers: must equal the length of " + std::string(key) + " (" +
+                      std::to_string(values.size()) + "), got " + std::to_string(workers));
+    }
+
     if (valid("train.max_samples") && valid("train.max_seconds") &&
         cfg_.train.max_samples == 0 && cfg_.train.max_seconds == 0.0) {
       const auto [name, at] = later("train.max_samples", "train.max_seconds");

@@ -330,6 +330,43 @@ std::vector<key_spec> build_registry() {
                       "also write one every this many rounds, whichever of the two is due first "
                       "(0 = off)")
                   .at_least(0));
+  // [simulation]
+  b.push_back(run_key(HETSGD_KEY(simulation.noise), "",
+                      "with cluster.clock = \"simulated\": seeded noise on every micro-batch's "
+                      "modelled time n / (base_rate × speed): constant (none), "
+                      "shifted_exponential (1 + an exponential of mean noise_mean: never faster, "
+                      "a long tail of stragglers) or lognormal (mean 1, spread noise_sigma)")
+                  .one_of({"constant", "shifted_exponential", "lognormal"}));
+  b.push_back(run_key(HETSGD_KEY(simulation.noise_mean), "fraction",
+                      "shifted_exponential: mean of the exponential part, as a fraction of the "
+                      "modelled time (0.5 = micro-batches take 1.5× on average)")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(simulation.noise_sigma), "",
+                      "lognormal: σ of the underlying normal distribution")
+                  .above(0)
+                  .at_most(3));
+  b.push_back(run_key(HETSGD_KEY(simulation.stall_s), "s",
+                      "virtual seconds without a computed sample after which a simulated run "
+                      "stops with a diagnosis instead of spinning")
+                  .above(0));
+  // [network]
+  b.push_back(run_key(HETSGD_KEY(network.latency_s), "s",
+                      "latency of every message between a worker and the aggregator, each link "
+                      "modelled on its own (link faults add to it)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(network.bandwidth_mb_s), "MB/s",
+                      "rate of each link and direction in 10^6 bytes/s; a transfer takes latency "
+                      "+ bytes / bandwidth, queued behind earlier ones (0 = unlimited)")
+                  .at_least(0));
+  b.push_back(run_key(HETSGD_KEY(network.worker_latency_s), "s",
+                      "per-worker latency, one entry per worker; replaces network.latency_s")
+                  .at_least(0)
+                  .default_note("network.latency_s for every worker"));
+  b.push_back(run_key(HETSGD_KEY(network.worker_bandwidth_mb_s), "MB/s",
+                      "per-worker link rate, one entry per worker, each > 0; replaces "
+                      "network.bandwidth_mb_s")
+                  .above(0)
+                  .default_note("network.bandwidth_mb_s for every worker"));
   // [[faults]]
   b.push_back(fault_key(HETSGD_FAULT_KEY(kind), "", "what goes wrong")
                   .one_of({"slowdown", "pause", "crash", "rejoin", "delay", "drop", "nan",

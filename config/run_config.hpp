@@ -140,6 +140,28 @@ struct checkpoint_section {
   std::int64_t every_rounds = 0;   ///< rounds between checkpoints (0 = off)
 };
 
+/// [simulation]: the virtual-time model, read only when cluster.clock = "simulated"
+/// (docs/simulation.md).
+struct simulation_section {
+  /// Per-micro-batch noise on the modelled time: "constant" | "shifted_exponential" | "lognormal".
+  std::string noise = "constant";
+  /// shifted_exponential: mean of the exponential part, as a fraction of the modelled time.
+  double noise_mean = 0.5;
+  /// lognormal: σ of the underlying normal (the factor's mean stays 1).
+  double noise_sigma = 0.25;
+  /// Virtual seconds without a computed sample after which the run stops as stalled.
+  double stall_s = 600.0;
+};
+
+/// [network]: the modelled link between each worker and the aggregator, with either clock.
+/// Link faults (delay, slow_link, drop) come on top.
+struct network_section {
+  double latency_s = 0.0;       ///< seconds added to every message on every link
+  double bandwidth_mb_s = 0.0;  ///< 10^6 bytes/s per link and direction (0 = unlimited)
+  std::vector<double> worker_latency_s;       ///< per worker, replaces latency_s (optional)
+  std::vector<double> worker_bandwidth_mb_s;  ///< per worker, replaces bandwidth_mb_s (optional)
+};
+
 /// One [[faults]] entry, played by the fault injector (actors/fault_injector_actor.hpp).
 struct fault_spec {
   std::string kind;          ///< slowdown pause crash rejoin delay drop nan disturbance slow_link
@@ -163,6 +185,8 @@ struct run_config {
   policy_section policy;
   output_section output;
   checkpoint_section checkpoint;
+  simulation_section simulation;
+  network_section network;
   std::vector<fault_spec> faults;
 };
 

@@ -82,3 +82,22 @@ CATCH_TEST_CASE("worker link: once lossy, it stays marked so that pushes are pro
   CATCH_CHECK(l.ever_lossy());
   CATCH_CHECK(l.clean());
 }
+
+CATCH_TEST_CASE("worker link: the network model is the base that link faults add to", "[link]") {
+  worker_link l(1);
+  l.set_network(0.01, 2e6);  // 10 ms, 2 MB/s
+  CATCH_CHECK_FALSE(l.clean());
+  // latency + bytes / bandwidth
+  CATCH_CHECK(l.send(0.0, 1'000'000, up, true).after_s == Approx(0.51));
+  // A delay fault adds to the latency; a slow_link fault only ever lowers the rate.
+  l.set_delay(0.2);
+  CATCH_CHECK(l.send(10.0, 1'000'000, up, true).after_s == Approx(0.71));
+  l.set_bandwidth(4e6);  // faster than the network: the network's rate stays
+  CATCH_CHECK(l.bandwidth() == 2e6);
+  l.set_bandwidth(1e6);
+  CATCH_CHECK(l.send(20.0, 1'000'000, up, true).after_s == Approx(1.21));
+  l.set_delay(0.0);
+  l.set_bandwidth(0.0);
+  CATCH_CHECK(l.send(30.0, 1'000'000, up, true).after_s == Approx(0.51));
+  CATCH_CHECK_FALSE(l.clean());
+}

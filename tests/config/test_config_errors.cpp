@@ -218,3 +218,28 @@ CATCH_TEST_CASE("faults[].worker must be < cluster.workers", "[config][errors]")
   CATCH_CHECK(load_error("[[faults]]\nkind = \"crash\"\nworker = -1\n") ==
               "bad.toml:3:10: faults[0].worker: must be >= 0, got -1");
 }
+
+CATCH_TEST_CASE("simulation and network parameters outside their domain", "[config][errors]") {
+  CATCH_CHECK(load_error("[cluster]\nspeeds = [1.0, 0.0, 1.0, 1.0]\n") ==
+              "bad.toml:2:16: cluster.speeds[1]: must be > 0, got 0.0");
+  CATCH_CHECK(load_error("[simulation]\nnoise = \"gaussian\"\n") ==
+              "bad.toml:2:9: simulation.noise: must be one of constant, shifted_exponential, "
+              "lognormal; got \"gaussian\"");
+  CATCH_CHECK(load_error("[simulation]\nnoise_mean = 0\n") ==
+              "bad.toml:2:14: simulation.noise_mean: must be > 0, got 0");
+  CATCH_CHECK(load_error("[simulation]\nnoise_sigma = -0.5\n") ==
+              "bad.toml:2:15: simulation.noise_sigma: must be > 0, got -0.5");
+  CATCH_CHECK(load_error("[simulation]\nstall_s = 0\n") ==
+              "bad.toml:2:11: simulation.stall_s: must be > 0, got 0");
+  CATCH_CHECK(load_error("[network]\nbandwidth_mb_s = -1\n") ==
+              "bad.toml:2:18: network.bandwidth_mb_s: must be >= 0, got -1");
+  CATCH_CHECK(load_error("[network]\nworker_bandwidth_mb_s = [10.0, 0.0, 1.0, 1.0]\n") ==
+              "bad.toml:2:32: network.worker_bandwidth_mb_s[1]: must be > 0, got 0.0");
+  // One entry per worker, and the later of the two keys is blamed.
+  CATCH_CHECK(load_error("[network]\nworker_latency_s = [0.1, 0.2]\n") ==
+              "bad.toml:2:20: network.worker_latency_s: must have cluster.workers (4) entries, "
+              "got 2");
+  CATCH_CHECK(load_error("[network]\nworker_latency_s = [0.1, 0.2]\n[cluster]\nworkers = 3\n") ==
+              "bad.toml:4:11: cluster.workers: must equal the length of "
+              "network.worker_latency_s (2), got 3");
+}

@@ -163,6 +163,9 @@ CATCH_TEST_CASE("the effective TOML reloads to the same config and is a fixed po
       "[cluster]\nclock = \"simulated\"\nworkers = 3\nspeeds = [1.0, 0.3333333333333333, 0.1]\n"
       "request_timeout_s = 30\nmode = \"processes\"\ntransport = \"gloo\"\n"
       "[policy.ssgd]\nround_timeout_s = 2.5\n"
+      "[simulation]\nnoise = \"lognormal\"\nnoise_sigma = 0.5\nstall_s = 90\n"
+      "[network]\nlatency_s = 0.001\nworker_latency_s = [0.001, 0.002, 0.25]\n"
+      "worker_bandwidth_mb_s = [1000.0, 100.0, 12.5]\n"
       "[output]\ndir = \"runs/x\"\nprogress_every_s = 0\n"
       "[[faults]]\nkind = \"nan\"\nworker = 0\nat_s = 1.5\n"
       "[[faults]]\nkind = \"disturbance\"\nprobability = 0.1\nfactor = 3.0\nmax_epochs = 4\n"
@@ -178,6 +181,9 @@ CATCH_TEST_CASE("the effective TOML reloads to the same config and is a fixed po
   CATCH_CHECK(second.cfg.faults[1].max_epochs == 4);
   CATCH_CHECK(second.cfg.faults[2].bandwidth_mb_s == 12.5);
   CATCH_CHECK(second.cfg.faults[3].delay_s == 0.125);
+  CATCH_CHECK(second.cfg.simulation.noise == "lognormal");
+  CATCH_CHECK(second.cfg.network.worker_latency_s.at(2) == 0.25);
+  CATCH_CHECK(second.cfg.network.worker_bandwidth_mb_s.at(1) == 100.0);
   CATCH_CHECK(second.effective_toml == first.effective_toml);
   // Every key of the registry is written, defaults included.
   for (const auto& key : key_registry()) {
