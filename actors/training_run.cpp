@@ -281,13 +281,18 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     const auto per_worker = worker_memory_bytes(initial.numel(), data->train.size(),
                                                 cfg.cluster.workers);
     const auto need = per_worker * static_cast<std::uint64_t>(cfg.cluster.workers);
-    const auto avail = available_memory_bytes();
+    const auto avail = opts.memory_budget_bytes > 0
+                         ? std::optional<std::uint64_t>(opts.memory_budget_bytes)
+                         : available_memory_bytes();
     if (avail && need > *avail) {
       res.exit_code = 2;
       res.message = "cluster.workers: " + std::to_string(cfg.cluster.workers) + " workers of the " +
                     cfg.model.name + " need about " + bytes_text(need) + " (" +
-                    bytes_text(per_worker) + " each) but this machine has " +
-                    bytes_text(*avail) + " available; use fewer workers or a smaller model";
+                    bytes_text(per_worker) + " each) but " +
+                    (opts.memory_budget_bytes > 0 ? "the run's memory budget is " + bytes_text(*avail)
+                                                  : "this machine has " + bytes_text(*avail) +
+                                                      " available") +
+                    "; use fewer workers or a smaller model";
       return res;
     }
   }

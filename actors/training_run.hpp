@@ -5,6 +5,7 @@
 /// metrics.csv and summary.json.
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -29,6 +30,9 @@ struct run_options {
   /// > 0: the solo throughput at speed 1 (samples/s) to use instead of measuring it, e.g. when
   /// several runs on one machine share one measurement.
   double solo_samples_per_s = 0.0;
+  /// > 0: the memory the run may use, bytes, instead of what the machine has available (a
+  /// service that embeds hetsgd may give it a budget; tests use it).
+  std::uint64_t memory_budget_bytes = 0;
   /// Non-null: train and test on this data set instead of loading cfg.data.path.
   std::shared_ptr<const fashion_mnist> data;
 };

@@ -56,9 +56,25 @@ grep -qF -- "--set train.lr=abc" "$TMP/err" || fail "override error names the ov
 expect_rc 2 "missing file" -- "$BIN" validate "$TMP/none.toml"
 grep -qF "none.toml" "$TMP/err" || fail "missing file named"
 
-expect_rc 2 "not implemented clock" -- "$BIN" validate "$SRC/config/examples/default.toml" \
-  --set cluster.clock=simulated
-grep -qF "cluster.clock" "$TMP/err" || fail "an unimplemented setting names the key"
+expect_rc 2 "not implemented mode" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set cluster.mode=processes
+grep -qF "cluster.mode" "$TMP/err" || fail "an unimplemented setting names the key"
+
+# The simulated clock with the default base_rate (the solo rate, measured once and cached):
+# the same config and seed give byte-identical events, metrics and summary.
+export HETSGD_CACHE_DIR="$TMP/cache"
+for leg in a b; do
+  expect_rc 0 "simulated run $leg" -- "$BIN" run \
+    "$SRC/config/examples/default.toml" --set model.name=mlp --set cluster.clock=simulated \
+    --set train.max_samples=6000 --set output.plots=false --set output.progress_every_s=0 \
+    --out "$TMP/sim_$leg"
+done
+unset HETSGD_CACHE_DIR
+[[ -s "$TMP/cache/solo_rates.json" ]] || fail "the solo rate is cached"
+grep -qF "cached in $TMP/cache" "$TMP/sim_b/wall.json" || fail "the second run reads the cache"
+for f in events.jsonl metrics.csv summary.json; do
+  cmp -s "$TMP/sim_a/$f" "$TMP/sim_b/$f" || fail "simulated $f differs between two runs"
+done
 
 # Runtime failure: a missing data set is exit 1 and names the package.
 expect_rc 1 "missing data set" -- "$BIN" run "$SRC/config/examples/default.toml" \

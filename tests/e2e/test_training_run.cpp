@@ -198,12 +198,12 @@ CATCH_TEST_CASE("a missing data set names the package to install", "[e2e]") {
 }
 
 CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "[e2e]") {
-  auto cfg = load({"cluster.clock=simulated"});
+  auto cfg = load({"cluster.mode=processes"});
   hetsgd::run_options opts;
   opts.out_dir = fresh_dir("unsupported");
   auto res = hetsgd::run_training(cfg, opts);
   CATCH_CHECK(res.exit_code == 2);
-  CATCH_CHECK(res.message.rfind("cluster.clock:", 0) == 0);
+  CATCH_CHECK(res.message.rfind("cluster.mode:", 0) == 0);
 }
 
 CATCH_TEST_CASE("policy settings that cannot work are refused with exit 2 naming the key",
