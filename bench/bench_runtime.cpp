@@ -10,6 +10,8 @@
 ///             time for the same work, and what the link recovery did
 ///  faults   — every policy with and without one crash (+ rejoin) and one 4x slowdown: accuracy
 ///             and time to target side by side, crash-detection and rejoin latencies.
+///  sim_scale — N = 16 … 1024 simulated workers: aggregator cost per round, memory, wall seconds
+///             per simulated second (bench/sim_scale.hpp).
 /// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
 
 #include <CLI/CLI.hpp>
@@ -26,7 +28,9 @@
 #include <sstream>
 
 #include "actors/training_run.hpp"
+#include "bench/bench_json.hpp"
 #include "bench/plain_loop.hpp"
+#include "bench/sim_scale.hpp"
 #include "config/config_loader.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/solo_throughput.hpp"
@@ -35,50 +39,10 @@
 namespace {
 
 using nlohmann::json;
-constexpr int schema_version = 1;
-
-/// FNV-1a 64 of the effective config: identifies the exact setup a figure came from.
-std::string config_hash(const std::string& text) {
-  std::uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  auto n = xs.size();
-  return n == 0 ? 0.0 : (n % 2 ? xs[n / 2] : 0.5 * (xs[n / 2 - 1] + xs[n / 2]));
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-hetsgd::loaded_config load(const std::string& path, const std::vector<std::string>& sets) {
-  auto r = hetsgd::load_config(path, sets);
-  if (auto* e = std::get_if<hetsgd::config_error>(&r))
-    throw std::runtime_error(e->message);
-  return std::get<hetsgd::loaded_config>(r);
-}
-
-json header(const std::string& name, const std::string& commit, const hetsgd::loaded_config& lc) {
-  return {{"benchmark", name},
-          {"schema_version", schema_version},
-          {"git_commit", commit},
-          {"config_hash", config_hash(lc.effective_toml)},
-          {"seed", lc.cfg.run.seed},
-          {"model", lc.cfg.model.name},
-          {"date_utc", utc_now()},
-          {"openblas_threads", hetsgd::openblas_threads()}};
-}
+using hetsgd::bench::header;
+using hetsgd::bench::load;
+using hetsgd::bench::median;
+using hetsgd::bench::write;
 
 json run_once(const hetsgd::loaded_config& lc, const std::shared_ptr<const hetsgd::fashion_mnist>& data,
               double solo, const std::string& out_dir) {
@@ -111,12 +75,6 @@ measured_setup measure_setup(const hetsgd::loaded_config& lc, const std::string&
   return m;
 }
 
-void write(const json& j, const std::string& out) {
-  std::filesystem::create_directories(std::filesystem::path(out).parent_path());
-  std::ofstream f(out);
-  f << j.dump(2) << "\n";
-  std::cout << j.dump(2) << "\n" << "written to " << out << "\n";
-}
 
 int bench_compute(const std::string& config, const std::string& model, int reps, double seconds,
                   const std::string& commit, const std::string& out) {
@@ -527,6 +485,23 @@ int main(int argc, char** argv) {
   lnk->add_option("--policies", link_policies, "policies to run")->delimiter(',');
   lnk->add_option("--commit", commit, "git commit recorded in the JSON");
   lnk->add_option("--out", out, "output JSON-lines path")->required();
+  hetsgd::bench::sim_scale_options scale;
+  auto* scl = app.add_subcommand("sim_scale", "N simulated workers: cost per round, memory, speed");
+  scl->add_option("--config", scale.config, "base config (simulated clock)");
+  scl->add_option("--workers", scale.workers, "cluster sizes")->delimiter(',');
+  scl->add_option("--policies", scale.policies, "policies to run")->delimiter(',');
+  scl->add_option("--rounds", scale.rounds, "samples applied = rounds x batch x N");
+  scl->add_option("--commit", scale.commit, "git commit recorded in the JSON");
+  scl->add_option("--out", scale.out, "output JSON-lines path")->required();
+  std::string one_policy;
+  int one_workers = 0;
+  auto* one = app.add_subcommand("sim_one", "one sim_scale run (a child of sim_scale)");
+  one->group("");  // internal
+  one->add_option("--config", scale.config)->required();
+  one->add_option("--policy", one_policy)->required();
+  one->add_option("--workers", one_workers)->required();
+  one->add_option("--rounds", scale.rounds)->required();
+  one->add_option("--out", out)->required();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -540,6 +515,11 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("links"))
       return bench_links(config, model, samples, drop, delay_s, probe_s, link_policies, commit,
                          out);
+    if (app.got_subcommand("sim_scale"))
+      return hetsgd::bench::bench_sim_scale(scale,
+                                            std::filesystem::read_symlink("/proc/self/exe"));
+    if (app.got_subcommand("sim_one"))
+      return hetsgd::bench::sim_scale_one(scale.config, one_policy, one_workers, scale.rounds, out);
     if (app.got_subcommand("policies"))
       return bench_policies(config, model, seconds, target, policies, commit, out);
     return bench_overhead(config, model, reps, seconds, commit, out);

@@ -26,4 +26,9 @@ mkdir -p bench/results
 # lost on every link (probes after 0.2 s) and with 20 ms added to every message (about 1 minute).
 "$BUILD/bench/bench_runtime" links --model mlp --samples 30000 --drop 0.05 --delay 0.02 \
   --probe 0.2 --commit "$commit" --out bench/results/links.jsonl
+# Scale on the simulated clock: 16, 64, 256 and 1,024 MLP workers under ssgd, abs and abs_sgd,
+# each doing 5 batches' worth of samples per worker (about 4 minutes): aggregator cost per round,
+# memory, wall seconds per simulated second.
+"$BUILD/bench/bench_runtime" sim_scale --workers 16,64,256,1024 --policies ssgd,abs,abs_sgd \
+  --rounds 5 --commit "$commit" --out bench/results/sim_scale.jsonl
 echo "bench: results in bench/results/"

@@ -236,7 +236,7 @@ CATCH_TEST_CASE("a cluster that does not fit in memory is refused before it star
   hetsgd::run_options opts;
   opts.out_dir = fresh_dir("sim_memory");
   opts.effective_toml = effective;
-  opts.memory_budget_bytes = 256ull << 20;  // 256 MiB for 512 MLP workers: about 3 GiB needed
+  opts.memory_budget_bytes = 256ull << 20;  // 256 MiB for 512 MLP workers: about 2 GiB needed
   auto res = hetsgd::run_training(cfg, opts);
   CATCH_CHECK(res.exit_code == 2);
   CATCH_CHECK_THAT(res.message, Catch::StartsWith("cluster.workers: 512 workers of the mlp need") &&
