@@ -1,4 +1,4 @@
-/// The hetsgd command line: run, validate, info (and config-doc for the reference).
+/// The hetsgd command line: run, compare, validate, info (and config-doc for the reference).
 /// Exit codes: 0 success, 2 bad usage or bad config, 1 runtime failure.
 
 #include <CLI/CLI.hpp>
@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "actors/training_run.hpp"
+#include "apps/compare_command.hpp"
 #include "config/config_loader.hpp"
 #include "config/config_reference.hpp"
 #include "gpu/backends.hpp"
@@ -195,6 +196,18 @@ int main(int argc, char** argv) {
       throw CLI::RequiredError("config (or --resume RUN_DIR)");
   });
 
+  std::vector<std::string> policies;
+  auto* compare = app.add_subcommand(
+    "compare", "The same cluster, data and seed under several policies; prints and writes a table");
+  compare->add_option("config", config_path, "TOML config file")->required();
+  compare->add_option("--policies", policies, "Policies to run, comma-separated")
+    ->delimiter(',')
+    ->required();
+  compare->add_option("--set", sets, "Override a config key for every run: key=value");
+  compare->add_option("--out", out,
+                      "Output directory: one run directory per policy, comparison.md and "
+                      "comparison.json (default runs/<name>-compare-<timestamp>)");
+
   auto* validate = app.add_subcommand("validate", "Check a config without running it");
   validate->add_option("config", config_path, "TOML config file")->required();
   validate->add_option("--set", sets, "Override a config key: key=value");
@@ -211,6 +224,11 @@ int main(int argc, char** argv) {
   try {
     if (*run)
       return cmd_run(config_path, sets, out, resume_dir);
+    if (*compare) {
+      std::signal(SIGINT, on_sigint);
+      std::signal(SIGTERM, on_sigint);
+      return hetsgd::run_compare({config_path, policies, sets, out, &g_stop});
+    }
     if (*validate)
       return cmd_validate(config_path, sets);
     if (*info)

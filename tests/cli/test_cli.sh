@@ -76,6 +76,34 @@ for f in events.jsonl metrics.csv summary.json; do
   cmp -s "$TMP/sim_a/$f" "$TMP/sim_b/$f" || fail "simulated $f differs between two runs"
 done
 
+# compare: an unknown policy is refused up front, listing the valid ones.
+expect_rc 2 "compare unknown policy" -- "$BIN" compare "$SRC/config/examples/default.toml" \
+  --policies ssgd,sgd
+grep -qF 'unknown policy "sgd"; valid: ssgd, asgd, ssp, backup, local_sgd, abs, abs_sgd' "$TMP/err" \
+  || fail "compare lists the valid policies: $(cat "$TMP/err")"
+# compare on the simulated clock: a policy that cannot run (backup's K above the workers) is
+# marked with its error and the others' results are kept.
+expect_rc 0 "compare simulated" -- "$BIN" compare "$SRC/config/examples/default.toml" \
+  --set model.name=mlp --set cluster.clock=simulated --set cluster.base_rate=4000 \
+  --set train.max_samples=0 --set train.max_seconds=1.5 --set train.eval_every_s=0.25 \
+  --set train.target_accuracy=0.6 --set output.plots=false --set policy.backup.k=9 \
+  --policies ssgd,backup,asgd --out "$TMP/cmp"
+/usr/bin/python3 - "$TMP/cmp/comparison.json" <<'PY' || fail "comparison.json: $(cat "$TMP/cmp/comparison.json")"
+import json, sys
+c = json.load(open(sys.argv[1]))
+rows = {r["policy"]: r for r in c["policies"]}
+assert c["clock"] == "simulated" and list(rows) == ["ssgd", "backup", "asgd"]
+assert rows["backup"]["error"].startswith("policy.backup.k: 9 is more than cluster.workers")
+for p in ("ssgd", "asgd"):
+    r = rows[p]
+    assert r["error"] is None and r["time_to_target_s"] > 0 and r["rounds"] > 0, r
+    assert abs(r["speedup_vs_ssgd"] - rows["ssgd"]["time_to_target_s"] / r["time_to_target_s"]) < 1e-9
+best = min(rows[p]["time_to_target_s"] for p in ("ssgd", "asgd"))
+assert abs(rows["asgd"]["speedup_vs_best_baseline"] - best / rows["asgd"]["time_to_target_s"]) < 1e-9
+PY
+grep -qF "| backup | failed: policy.backup.k" "$TMP/cmp/comparison.md" || fail "comparison.md marks the failure"
+[[ -s "$TMP/cmp/asgd/summary.json" ]] || fail "compare keeps each policy's run directory"
+
 # Runtime failure: a missing data set is exit 1 and names the package.
 expect_rc 1 "missing data set" -- "$BIN" run "$SRC/config/examples/default.toml" \
   --set data.path="$TMP/nodata" --set output.plots=false --out "$TMP/nodata_run"
