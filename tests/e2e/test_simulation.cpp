@@ -10,6 +10,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "actors/memory_budget.hpp"
 #include "gpu/flat_parameters.hpp"
 #include "gpu/models.hpp"
 
@@ -242,4 +243,34 @@ CATCH_TEST_CASE("a cluster that does not fit in memory is refused before it star
   CATCH_CHECK_THAT(res.message, Catch::StartsWith("cluster.workers: 512 workers of the mlp need") &&
                                   Catch::Contains("memory budget is 256 MiB"));
   CATCH_CHECK(res.summary_json.empty());
+}
+
+CATCH_TEST_CASE("simulated: 128 workers share one data set and stay within the memory estimate",
+                "[e2e][simulated]") {
+  std::string effective;
+  auto cfg = load(plus(simulated, {"train.max_samples=16384", "train.eval_every_s=10"}),
+                  &effective);
+  cfg.cluster.workers = 128;
+  cfg.cluster.speeds.clear();
+  for (int i = 0; i < 128; ++i)
+    cfg.cluster.speeds.push_back(i % 2 ? 1.0 : 0.5);
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("sim_128");
+  opts.effective_toml = effective;
+  auto res = hetsgd::run_training(cfg, opts);
+  CATCH_INFO(res.message);
+  CATCH_REQUIRE(res.exit_code == 0);
+  auto s = json::parse(res.summary_json);
+  CATCH_CHECK(s["rounds"] == 2);  // 16,384 samples = 2 rounds of 128 × 64
+  CATCH_CHECK(s["samples_applied"] == 16384);
+  CATCH_CHECK(s["per_worker"].size() == 128);
+  // Round time: the 0.5-speed workers' 64 samples at 2,000 samples/s.
+  CATCH_CHECK(s["elapsed_s"].get<double>() == Approx(2 * 64 / 2000.0).margin(1e-6));
+  // What the refusal estimates per worker covers what a worker really took: the whole process
+  // (LibTorch, the shared data set, 128 workers) stays below 1 GiB + 128 estimates.
+  auto model = hetsgd::make_model("mlp", 7);
+  const auto per_worker = hetsgd::worker_memory_bytes(
+    hetsgd::flatten_parameters(*model).numel(), 60000, 128);
+  const auto wall = json::parse(file_bytes(opts.out_dir + "/wall.json"));
+  CATCH_CHECK(wall["peak_rss_bytes"].get<std::uint64_t>() < (1ull << 30) + 128 * per_worker);
 }
