@@ -1,4 +1,3 @@
-#include "actors/spawn_on_thread.hpp"
 #include "actors/evaluator_actor.hpp"
 
 #include <caf/all.hpp>
@@ -6,6 +5,7 @@
 #include <chrono>
 
 #include "actors/messages.hpp"
+#include "actors/spawn_on_thread.hpp"
 #include "gpu/evaluation.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_parameters.hpp"

@@ -1,4 +1,3 @@
-#include "actors/spawn_on_thread.hpp"
 #include "actors/recorder_actor.hpp"
 
 #include <caf/all.hpp>
@@ -10,6 +9,7 @@
 #include <stdexcept>
 
 #include "actors/atoms.hpp"
+#include "actors/spawn_on_thread.hpp"
 
 namespace hetsgd {
 

@@ -1,4 +1,3 @@
-#include "actors/spawn_on_thread.hpp"
 #include "actors/worker_actor.hpp"
 
 #include <caf/all.hpp>
@@ -13,6 +12,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
+#include "actors/spawn_on_thread.hpp"
 #include "actors/thread_cpu_wait.hpp"
 #include "actors/worker_link.hpp"
 #include "gpu/fashion_mnist.hpp"
