@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -13,6 +12,7 @@
 #include "actors/training_run.hpp"
 #include "apps/comparison_table.hpp"
 #include "apps/plot_runner.hpp"
+#include "apps/run_directory.hpp"
 #include "config/config_loader.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/solo_throughput.hpp"
@@ -31,15 +31,6 @@ std::string join(const std::vector<std::string>& xs) {
   for (const auto& x : xs)
     s += (s.empty() ? "" : ", ") + x;
   return s;
-}
-
-std::string default_dir(const run_config& cfg) {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  std::ostringstream os;
-  os << "runs/" << cfg.run.name << "-compare-" << std::put_time(&tm, "%Y%m%d-%H%M%S");
-  return os.str();
 }
 
 /// One line per policy: live while it runs (on a terminal), then its result.
@@ -106,7 +97,9 @@ int run_compare(const compare_request& req) {
     return exit_usage;
   }
   const auto& cfg = std::get<loaded_config>(base).cfg;
-  const std::string out = req.out_dir.empty() ? default_dir(cfg) : req.out_dir;
+  const std::string out = !req.out_dir.empty()       ? req.out_dir
+                          : !cfg.output.dir.empty() ? cfg.output.dir
+                                                    : default_run_directory(cfg, "-compare");
 
   // One data set and one solo rate for every policy, so that they run on the same footing (the
   // simulated clock takes its rate from the config or the per-machine cache).

@@ -13,7 +13,7 @@ struct compare_request {
   std::string config_path;
   std::vector<std::string> policies;
   std::vector<std::string> sets;
-  std::string out_dir;                         ///< "" = runs/<run.name>-compare-<timestamp>
+  std::string out_dir;  ///< "" = output.dir, else runs/<run.name>-compare-<timestamp>
   const std::atomic<bool>* stop = nullptr;     ///< Ctrl-C: the current run ends, the rest are skipped
 };
 

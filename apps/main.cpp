@@ -6,7 +6,6 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -16,6 +15,7 @@
 
 #include "actors/training_run.hpp"
 #include "apps/compare_command.hpp"
+#include "apps/run_directory.hpp"
 #include "config/config_loader.hpp"
 #include "config/config_reference.hpp"
 #include "gpu/backends.hpp"
@@ -36,15 +36,6 @@ extern "C" void on_sigint(int) {
 constexpr int exit_ok = 0;
 constexpr int exit_runtime = 1;
 constexpr int exit_usage = 2;
-
-std::string default_out_dir(const hetsgd::run_config& cfg) {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  std::ostringstream os;
-  os << "runs/" << cfg.run.name << "-" << std::put_time(&tm, "%Y%m%d-%H%M%S");
-  return os.str();
-}
 
 void print_progress(const hetsgd::progress_msg& pm, bool tty) {
   std::ostringstream os;
@@ -109,7 +100,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
   if (!resume_dir.empty())
     out = resume_dir;
   else if (out.empty())
-    out = cfg.output.dir.empty() ? default_out_dir(cfg) : cfg.output.dir;
+    out = cfg.output.dir.empty() ? hetsgd::default_run_directory(cfg) : cfg.output.dir;
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
   const bool tty = isatty(STDOUT_FILENO) != 0;
