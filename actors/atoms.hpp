@@ -25,6 +25,7 @@ using fault_atom = caf::atom_constant<caf::atom("hs_fault")>;     ///< injector 
 using probe_atom = caf::atom_constant<caf::atom("hs_probe")>;   ///< worker → aggregator: my push?
 using link_atom = caf::atom_constant<caf::atom("hs_link")>;     ///< worker → itself: link delivery
 using epoch_atom = caf::atom_constant<caf::atom("hs_epoch")>;   ///< aggregator → epoch listener
+using span_atom = caf::atom_constant<caf::atom("hs_span")>;     ///< worker → recorder: timeline
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

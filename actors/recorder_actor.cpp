@@ -6,10 +6,14 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <set>
+
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
 #include "actors/atoms.hpp"
 #include "actors/spawn_on_thread.hpp"
+#include "actors/trace_writer.hpp"
 
 namespace hetsgd {
 
@@ -19,6 +23,8 @@ struct recorder_state {
   std::shared_ptr<std::ofstream> events;
   std::shared_ptr<std::ofstream> metrics;
   std::string dir;
+  std::shared_ptr<trace_writer> trace;    ///< trace.json (null: output.trace = false)
+  std::set<std::uint32_t> traced_workers; ///< workers whose track is named already
   static inline const char* name = "hetsgd.recorder";
 };
 
@@ -48,9 +54,11 @@ std::shared_ptr<std::ofstream> open_file(const std::string& path, bool append) {
 
 caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::string dir,
                              std::shared_ptr<std::ofstream> events,
-                             std::shared_ptr<std::ofstream> metrics, bool append) {
+                             std::shared_ptr<std::ofstream> metrics,
+                             std::shared_ptr<trace_writer> trace, bool append) {
   auto& st = self->state;
   st.dir = std::move(dir);
+  st.trace = std::move(trace);
   st.events = std::move(events);
   st.metrics = std::move(metrics);
   if (!append) {
@@ -59,8 +67,25 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
   }
   return {
     [=](event_atom, const std::string& line) {
-      *self->state.events << line << '\n';
-      self->state.events->flush();
+      auto& s = self->state;
+      *s.events << line << '\n';
+      s.events->flush();
+      if (s.trace) {
+        auto e = nlohmann::json::parse(line, nullptr, false);
+        if (!e.is_discarded())
+          s.trace->from_event(e);
+      }
+    },
+    [=](span_atom, std::uint32_t worker, const std::string& what, double begin_s, double end_s) {
+      auto& s = self->state;
+      if (!s.trace)
+        return;
+      if (s.traced_workers.insert(worker).second)
+        s.trace->name_worker(worker);
+      if (what == "compute" || what == "idle" || what == "discarded")
+        s.trace->span(worker, what, begin_s, end_s);
+      else  // transfers queue on a link, a pause spans whatever the worker was doing
+        s.trace->overlapping_span(worker, what, begin_s, end_s);
     },
     [=](metric_atom, double t, std::uint64_t samples, double acc, double loss,
         std::uint64_t version) {
@@ -75,6 +100,8 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
       f.close();
       self->state.events->flush();
       self->state.metrics->flush();
+      if (self->state.trace)
+        self->state.trace->close();
       if (!f)
         return caf::make_error(caf::sec::runtime_error, "cannot write " + path);
       return true;
@@ -84,10 +111,12 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
 
 }  // namespace
 
-caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append) {
+caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append,
+                          bool trace) {
   auto events = open_file(dir + "/events.jsonl", append);
   auto metrics = open_file(dir + "/metrics.csv", append);
-  return spawn_on_own_thread(sys, recorder_actor, dir, events, metrics, append);
+  auto timeline = trace ? std::make_shared<trace_writer>(dir + "/trace.json", append) : nullptr;
+  return spawn_on_own_thread(sys, recorder_actor, dir, events, metrics, timeline, append);
 }
 
 }  // namespace hetsgd

@@ -361,7 +361,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
 
   caf::actor recorder;
   try {
-    recorder = spawn_recorder(sys, opts.out_dir, opts.resume);
+    recorder = spawn_recorder(sys, opts.out_dir, opts.resume, cfg.output.trace);
   } catch (const std::exception& e) {
     res.exit_code = 1;
     res.message = e.what();
@@ -414,8 +414,10 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
     static_cast<std::size_t>(cfg.cluster.workers), 0);
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
-                            counters, worker_seed, incarnations](worker_id id) {
+                            counters, worker_seed, incarnations, recorder](worker_id id) {
     worker_params wp;
+    if (cfg.output.trace)
+      wp.recorder = recorder;
     wp.incarnation = (*incarnations)[id]++;
     const auto& net = cfg.network;
     wp.link_latency_s = net.worker_latency_s.empty() ? net.latency_s : net.worker_latency_s.at(id);

@@ -76,6 +76,7 @@ struct worker_state {
   bool awaiting_base = false;               ///< pushed; waiting for W^version to continue
   double dc_lambda = 0.0;                   ///< delay compensation λ of the local step
 
+  double busy_since_s = -1.0;     ///< start of the compute span in progress (< 0: none; trace)
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
   double runqueue_wait_at_push_s = -1.0;  ///< thread_runqueue_wait_s() when the wait began
@@ -153,6 +154,22 @@ void send_down(self_ptr self, inbound m, double after_s) {
   self->delayed_send(self, to_duration(after_s), link_atom::value, false);
 }
 
+/// A span of the worker's timeline (trace.json), when the run records one.
+void trace_span(self_ptr self, const char* what, double begin_s, double end_s) {
+  auto& st = self->state;
+  if (st.p.recorder)
+    self->send(st.p.recorder, span_atom::value, st.p.id, std::string(what), begin_s, end_s);
+}
+
+/// Ends the compute span in progress as `what` (compute, or discarded by a restart).
+void end_compute_span(self_ptr self, const char* what) {
+  auto& st = self->state;
+  if (st.busy_since_s < 0.0)
+    return;
+  trace_span(self, what, st.busy_since_s, st.p.clock->now_s());
+  st.busy_since_s = -1.0;
+}
+
 void start_waiting(self_ptr self) {
   auto& st = self->state;
   st.waiting_since_s = st.p.clock->now_s();
@@ -166,6 +183,7 @@ void note_received(self_ptr self, const job_msg& j) {
   double now = st.p.clock->now_s();
   if (st.waiting_since_s >= 0.0) {
     st.stats.idle_s += now - st.waiting_since_s;
+    trace_span(self, "idle", st.waiting_since_s, now);
     st.waiting_since_s = -1.0;
   }
   st.stats.release_latency_s += std::max(0.0, now - j.sent_at_s);
@@ -195,6 +213,8 @@ void transmit(self_ptr self, std::uint64_t seq) {
     st.stats.messages_lost += 1;
     return;
   }
+  const double now = st.p.clock->now_s();
+  trace_span(self, "push", now, now + t.after_s);
   send_up(self, outbound{false, seq}, t.after_s);
 }
 
@@ -226,6 +246,8 @@ void receive_answer(self_ptr self, job_msg& j) {
     st.stats.messages_lost += 1;
     return;
   }
+  const double now = st.p.clock->now_s();
+  trace_span(self, "answer", now, now + t.after_s);
   inbound in;
   in.kind = inbound::answer;
   in.msg = std::move(j);
@@ -301,6 +323,7 @@ at::Tensor push(self_ptr self) {
   if (st.p.counters)
     st.p.counters->samples_pushed += st.job_samples;
   c.sent_at_s = st.p.clock->now_s();
+  end_compute_span(self, "compute");
   zero_gradients(*st.model);
   self->send(st.p.batch_controller, throughput_msg{st.p.id, st.job_samples, st.job_busy_s});
   st.job_samples = 0;
@@ -438,6 +461,8 @@ void step(self_ptr self) {
   auto n = st.mode == worker_mode::continuous ? st.p.micro_batch
                                               : std::min<std::int64_t>(st.p.micro_batch, st.remaining);
   auto idx = st.sampler->next(n);
+  if (st.busy_since_s < 0.0)
+    st.busy_since_s = st.p.clock->now_s();
   auto t0 = std::chrono::steady_clock::now();
   auto r = accumulate_gradients(*st.model, st.p.data->train, idx);
   double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -490,6 +515,7 @@ void on_job(self_ptr self, job_msg& j) {
     st.stats.samples_discarded += st.job_samples;
     if (st.p.counters)
       st.p.counters->samples_discarded += st.job_samples;
+    end_compute_span(self, "discarded");
     zero_gradients(*st.model);
     st.job_samples = 0;
     st.job_compute_s = 0.0;
@@ -701,6 +727,7 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
           s.paused_at_s = s.p.clock->now_s();
         } else if (!on && s.paused) {
           s.paused = false;
+          trace_span(self, "paused", s.paused_at_s, s.p.clock->now_s());
           if (s.active) {
             // A frozen device makes a long step: the straggler report and DBS see it.
             const double frozen = s.p.clock->now_s() - s.paused_at_s;
@@ -720,8 +747,10 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       s.stats.samples_in_flight = s.job_samples;
       if (s.waiting_since_s >= 0.0) {
         s.stats.idle_s += s.p.clock->now_s() - s.waiting_since_s;
+        trace_span(self, "idle", s.waiting_since_s, s.p.clock->now_s());
         s.waiting_since_s = -1.0;
       }
+      end_compute_span(self, "compute");
       auto rp = self->make_response_promise();
       rp.deliver(s.stats);
       self->quit();

@@ -47,6 +47,7 @@ struct worker_params {
   caf::actor aggregator;
   caf::actor batch_controller;
   std::shared_ptr<worker_counters> counters;  ///< survives the actor (crash accounting); may be null
+  caf::actor recorder;              ///< gets the worker's timeline spans (null: no trace)
   /// The network model of this worker's link (link faults come on top).
   double link_latency_s = 0.0;
   double link_bandwidth = 0.0;      ///< bytes/s per direction (0 = unlimited)

@@ -319,6 +319,10 @@ std::vector<key_spec> build_registry() {
                       "weight of the newest step in the step-time EWMAs")
                   .above(0)
                   .at_most(1));
+  b.push_back(run_key(HETSGD_KEY(output.trace), "",
+                      "write trace.json, the run's timeline in Chrome trace format (open it in "
+                      "chrome://tracing or ui.perfetto.dev): each worker's compute, idle, "
+                      "transfer and pause spans, and the aggregator's round closes"));
   // [checkpoint]
   b.push_back(run_key(HETSGD_KEY(checkpoint.every_s), "s",
                       "write a checkpoint (weights, optimizer, version, policy state, counters, "

@@ -132,6 +132,7 @@ struct output_section {
   bool straggler_report = true;    ///< name the current straggler, live and in summary.json
   double straggler_factor = 1.5;   ///< straggler: s/sample above this × the median of workers
   double straggler_ewma_alpha = 0.2;  ///< weight of the newest step in the step-time EWMAs
+  bool trace = true;               ///< write the timeline, trace.json (Chrome trace format)
 };
 
 /// Checkpoints of the aggregator's state in RUN_DIR/checkpoint/, for `hetsgd run --resume`.

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <sstream>
 #include <tuple>
@@ -48,11 +49,62 @@ const char* all_fault_kinds =
   "{kind=\"slow_link\", worker=3, at_s=0.3, duration_s=1.0, bandwidth_mb_s=20.0},"
   "{kind=\"disturbance\", at_s=0.0, probability=0.3, factor=3.0, max_epochs=1}]";
 
+/// trace.json opens in chrome://tracing and Perfetto: a JSON array of complete ("X"), async
+/// ("b"/"e", matched by id), instant ("i") and metadata ("M") events; on every track the complete
+/// spans nest or follow each other, never overlap partly (a viewer would draw them wrong).
+/// Returns the span names seen per track.
+std::map<int, std::set<std::string>> check_trace(const std::string& dir) {
+  const auto trace = json::parse(file_bytes(dir + "/trace.json"));
+  CATCH_REQUIRE(trace.is_array());
+  std::map<int, std::vector<std::pair<double, double>>> spans;
+  std::map<int, std::set<std::string>> names;
+  std::map<std::uint64_t, double> open_async;  // id → begin
+  for (const auto& e : trace) {
+    const auto ph = e.at("ph").get<std::string>();
+    CATCH_REQUIRE((ph == "X" || ph == "b" || ph == "e" || ph == "i" || ph == "M"));
+    if (ph == "M")
+      continue;
+    CATCH_REQUIRE(e.at("ts").get<double>() >= 0.0);
+    if (ph == "b") {
+      open_async[e.at("id").get<std::uint64_t>()] = e.at("ts").get<double>();
+      names[e.at("tid").get<int>()].insert(e.at("name").get<std::string>());
+    }
+    if (ph == "e") {
+      auto it = open_async.find(e.at("id").get<std::uint64_t>());
+      CATCH_REQUIRE(it != open_async.end());
+      CATCH_CHECK(e.at("ts").get<double>() > it->second);
+      open_async.erase(it);
+    }
+    if (ph == "X") {
+      const double b = e.at("ts").get<double>();
+      const double d = e.at("dur").get<double>();
+      CATCH_REQUIRE(d > 0.0);
+      spans[e.at("tid").get<int>()].emplace_back(b, b + d);
+      names[e.at("tid").get<int>()].insert(e.at("name").get<std::string>());
+    }
+  }
+  for (auto& [track, list] : spans) {
+    std::sort(list.begin(), list.end(),
+              [](auto& x, auto& y) { return x.first < y.first || (x.first == y.first && x.second > y.second); });
+    std::vector<double> open;  // ends of the enclosing spans
+    for (auto [b, e] : list) {
+      while (!open.empty() && open.back() <= b + 1e-3)
+        open.pop_back();
+      CATCH_INFO("track " << track << " span [" << b << ", " << e << "] us");
+      CATCH_CHECK((open.empty() || e <= open.back() + 1e-3));
+      open.push_back(e);
+    }
+  }
+  CATCH_CHECK(open_async.empty());
+  return names;
+}
+
 void reproducible_under_every_fault(const std::string& policy) {
   const auto sets = plus(simulated, {"policy.name=" + policy, "train.max_samples=0",
                                      "train.max_seconds=4", "policy.od_sgd.warmup_rounds=20",
                                      "simulation.noise=shifted_exponential",
-                                     "simulation.noise_mean=0.3", all_fault_kinds});
+                                     "simulation.noise_mean=0.3", "network.latency_s=0.001",
+                                     all_fault_kinds});
   auto a = run("sim_a_" + policy, sets);
   auto b = run("sim_b_" + policy, sets);
   CATCH_INFO(policy << ": " << a.res.message << " / " << b.res.message);
@@ -66,7 +118,7 @@ void reproducible_under_every_fault(const std::string& policy) {
   // 4 virtual seconds (the real-clock fault tests check that every policy learns well).
   CATCH_CHECK(a.summary["final_accuracy"].get<double>() > 0.2);
   // Byte-identical files, run after run.
-  for (auto f : {"events.jsonl", "metrics.csv", "summary.json"}) {
+  for (auto f : {"events.jsonl", "metrics.csv", "summary.json", "trace.json"}) {
     CATCH_INFO(f);
     const auto first = file_bytes(a.dir + "/" + f);
     CATCH_CHECK(first.size() > 0);
@@ -80,6 +132,16 @@ void reproducible_under_every_fault(const std::string& policy) {
   CATCH_CHECK(started == std::set<std::string>{"slowdown", "pause", "crash", "nan", "rejoin",
                                                "delay", "drop", "slow_link", "disturbance"});
   CATCH_CHECK(a.summary["per_worker"][1]["incarnations"] == 2);
+  // The timeline shows every worker computing, worker 2's pause, and transfers on the links the
+  // faults slowed (which workers push then depends on the policy).
+  auto tracks = check_trace(a.dir);
+  std::set<std::string> all;
+  for (int track = 1; track <= 4; ++track) {
+    CATCH_CHECK(tracks[track].count("compute") == 1);
+    all.insert(tracks[track].begin(), tracks[track].end());
+  }
+  CATCH_CHECK(tracks[3].count("paused") == 1);
+  CATCH_CHECK((all.count("push") + all.count("answer")) > 0);
   // Measured figures live apart, in wall.json; none is in the reproducible summary.
   CATCH_CHECK_FALSE(a.summary["control"].contains("aggregator_busy_s"));
   const auto wall = json::parse(file_bytes(a.dir + "/wall.json"));
