@@ -177,7 +177,12 @@ int run_compare(const compare_request& req) {
   std::ofstream(out + "/comparison.json") << json.dump(2) << "\n";
   std::ofstream(out + "/comparison.md") << md;
   std::cout << "\n" << md << "\nhetsgd compare: wrote " << out << "/comparison.md and "
-            << out << "/comparison.json\n";
+            << out << "/comparison.json\n" << std::flush;
+  if (cfg.output.plots) {
+    auto msg = run_compare_plot_script(out);
+    if (!msg.empty())
+      std::cerr << "hetsgd compare: comparison plots skipped: " << msg << "\n";
+  }
   const bool any_ok = std::any_of(rows.begin(), rows.end(), [](auto& r) { return !r.error; });
   return any_ok ? exit_ok : exit_runtime;
 }

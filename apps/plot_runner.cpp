@@ -53,6 +53,14 @@ std::string plot_script_path() {
 }
 
 std::string run_plot_script(const std::string& run_dir) {
+  return run_plot_script_with({run_dir});
+}
+
+std::string run_compare_plot_script(const std::string& compare_dir) {
+  return run_plot_script_with({"--compare", compare_dir});
+}
+
+std::string run_plot_script_with(const std::vector<std::string>& args) {
   auto script = plot_script_path();
   if (script.empty())
     return "tools/plot.py not found (set HETSGD_PLOT_SCRIPT)";
@@ -65,7 +73,9 @@ std::string run_plot_script(const std::string& run_dir) {
       q += c == '\'' ? std::string("'\\''") : std::string(1, c);
     return q + "'";
   };
-  auto cmd = "/usr/bin/python3 " + quote(script) + " " + quote(run_dir);
+  auto cmd = "/usr/bin/python3 " + quote(script);
+  for (const auto& a : args)
+    cmd += " " + quote(a);
   int rc = std::system(cmd.c_str());
   if (rc != 0)
     return "tools/plot.py exited with status " + std::to_string(WEXITSTATUS(rc));

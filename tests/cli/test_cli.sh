@@ -115,8 +115,10 @@ coproc RUN { exec "$BIN" run "$SRC/config/examples/default.toml" --set model.nam
   --set train.max_samples=100000000 --set output.progress_every_s=0.2 --set output.plots=false \
   --out "$TMP/int" 2>&1; }
 run_pid=$RUN_PID
+# bash closes a coprocess's descriptors as soon as it exits; a copy stays readable to the end.
+exec 3<&"${RUN[0]}"
 seen=0
-while IFS= read -r -t 120 line <&"${RUN[0]}"; do
+while IFS= read -r -t 120 line <&3; do
   if [[ "$line" == *"applied"* && "$line" != *"applied 0 "* ]]; then
     seen=1
     kill -INT "$run_pid"
@@ -124,12 +126,13 @@ while IFS= read -r -t 120 line <&"${RUN[0]}"; do
   fi
 done
 [[ $seen -eq 1 ]] || fail "no progress line within 120 s"
-cat <&"${RUN[0]}" > "$TMP/int.log" &
+cat <&3 > "$TMP/int.log" &
 drain=$!
 timeout 120 tail --pid="$run_pid" -f /dev/null
 wait "$run_pid"
 rc=$?
 wait "$drain"
+exec 3<&-
 [[ $rc -eq 0 ]] || fail "Ctrl-C run exit $rc: $(cat "$TMP/int.log")"
 [[ -s "$TMP/int/summary.json" ]] || fail "Ctrl-C run wrote no summary.json"
 grep -q '"end_reason": "stopped by request"' "$TMP/int/summary.json" \
