@@ -12,6 +12,8 @@
 ///             and time to target side by side, crash-detection and rejoin latencies.
 ///  sim_scale — N = 16 … 1024 simulated workers: aggregator cost per round, memory, wall seconds
 ///             per simulated second (bench/sim_scale.hpp).
+///  stragglers — the straggler matrix: k stragglers × slowdown × policy, in virtual time
+///             (bench/straggler_matrix.hpp).
 /// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
 
 #include <CLI/CLI.hpp>
@@ -31,6 +33,7 @@
 #include "bench/bench_json.hpp"
 #include "bench/plain_loop.hpp"
 #include "bench/sim_scale.hpp"
+#include "bench/straggler_matrix.hpp"
 #include "config/config_loader.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/solo_throughput.hpp"
@@ -493,6 +496,16 @@ int main(int argc, char** argv) {
   scl->add_option("--rounds", scale.rounds, "samples applied = rounds x batch x N");
   scl->add_option("--commit", scale.commit, "git commit recorded in the JSON");
   scl->add_option("--out", scale.out, "output JSON-lines path")->required();
+  hetsgd::bench::straggler_matrix_options matrix;
+  auto* stm = app.add_subcommand("stragglers", "k stragglers x slowdown x policy, virtual time");
+  stm->add_option("--config", matrix.config, "base config");
+  stm->add_option("--stragglers", matrix.stragglers, "numbers of stragglers")->delimiter(',');
+  stm->add_option("--slowdowns", matrix.slowdowns, "straggler slowdown factors")->delimiter(',');
+  stm->add_option("--policies", matrix.policies, "policies to run")->delimiter(',');
+  stm->add_option("--workers", matrix.workers, "cluster size");
+  stm->add_option("--samples", matrix.samples, "samples applied per run");
+  stm->add_option("--commit", matrix.commit, "git commit recorded in the JSON");
+  stm->add_option("--out", matrix.out, "output JSON-lines path")->required();
   std::string one_policy;
   int one_workers = 0;
   auto* one = app.add_subcommand("sim_one", "one sim_scale run (a child of sim_scale)");
@@ -515,6 +528,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("links"))
       return bench_links(config, model, samples, drop, delay_s, probe_s, link_policies, commit,
                          out);
+    if (app.got_subcommand("stragglers"))
+      return hetsgd::bench::bench_straggler_matrix(matrix);
     if (app.got_subcommand("sim_scale"))
       return hetsgd::bench::bench_sim_scale(scale,
                                             std::filesystem::read_symlink("/proc/self/exe"));

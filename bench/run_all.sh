@@ -31,4 +31,8 @@ mkdir -p bench/results
 # memory, wall seconds per simulated second.
 "$BUILD/bench/bench_runtime" sim_scale --workers 16,64,256,1024 --policies ssgd,abs,abs_sgd \
   --rounds 5 --commit "$commit" --out bench/results/sim_scale.jsonl
+# The straggler matrix on the simulated clock: 8 workers, k in {1, 2, 4} of them slowed 2x, 4x,
+# 8x, under six policies, each applying the same 16,384 samples (about 2 minutes): virtual time
+# relative to the same policy without stragglers.
+"$BUILD/bench/bench_runtime" stragglers --commit "$commit" --out bench/results/straggler_matrix.jsonl
 echo "bench: results in bench/results/"
