@@ -602,15 +602,22 @@ def plot_comparison(cmp_dir):
     clock = comparison.get("clock") or next(
         (r.summary.get("clock") for r in runs if r.summary.get("clock")), None)
     xlabel = "virtual time (s)" if clock == "simulated" else "time (s)"
+    return make_each(cmp_dir, (
+        lambda: compare_accuracy(cmp_dir, comparison, runs, xlabel, clock),
+        lambda: compare_batch_sizes(cmp_dir, runs, xlabel, clock),
+        lambda: compare_utilization(cmp_dir, runs, clock),
+        lambda: compare_staleness(cmp_dir, runs, clock)))
+
+
+def make_each(where, makers):
+    """Calls each plot maker; one that fails is reported and costs only its own plot. Returns
+    the paths written."""
     written = []
-    for make in (lambda: compare_accuracy(cmp_dir, comparison, runs, xlabel, clock),
-                 lambda: compare_batch_sizes(cmp_dir, runs, xlabel, clock),
-                 lambda: compare_utilization(cmp_dir, runs, clock),
-                 lambda: compare_staleness(cmp_dir, runs, clock)):
+    for make in makers:
         try:
             path = make()
         except Exception as e:  # one bad plot must not cost the others
-            warn(f"plot failed in {cmp_dir}: {type(e).__name__}: {e}")
+            warn(f"plot failed in {where}: {type(e).__name__}: {e}")
             plt.close("all")
             path = None
         if path:
@@ -629,19 +636,10 @@ def plot_run(run_dir):
     summary = load_summary(run_dir)
     metrics = load_metrics(run_dir)
     events = load_events(run_dir)
-    written = []
-    for make in (lambda: plot_accuracy(run_dir, metrics, summary),
-                 lambda: plot_worker_samples(run_dir, events, summary),
-                 lambda: plot_loss(run_dir, metrics, events, summary)):
-        try:
-            path = make()
-        except Exception as e:  # one bad plot must not cost the others
-            warn(f"plot failed in {run_dir}: {type(e).__name__}: {e}")
-            plt.close("all")
-            path = None
-        if path:
-            written.append(path)
-    return written
+    return make_each(run_dir, (
+        lambda: plot_accuracy(run_dir, metrics, summary),
+        lambda: plot_worker_samples(run_dir, events, summary),
+        lambda: plot_loss(run_dir, metrics, events, summary)))
 
 
 def main(argv):
