@@ -35,4 +35,9 @@ mkdir -p bench/results
 # 8x, under six policies, each applying the same 16,384 samples (about 2 minutes): virtual time
 # relative to the same policy without stragglers.
 "$BUILD/bench/bench_runtime" stragglers --commit "$commit" --out bench/results/straggler_matrix.jsonl
+# End to end against PyTorch DDP: hetsgd's ssgd and torch.distributed DDP (gloo, 127.0.0.1) train
+# the same MLP on the same data with the same global batch, lr and momentum for 64,000 samples,
+# 2 workers of one thread each, alternately 3 times (about 1 minute). Needs Debian's
+# python3-torch (HETSGD_EXTRAS=1 tools/install_deps.sh); without it the JSON says so.
+bash bench/ddp_compare.sh "$BUILD" bench/results/ddp_compare.json
 echo "bench: results in bench/results/"
