@@ -28,6 +28,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j$(JOBS)
 
 bench: build
+	@HETSGD_EXTRAS=1 bash tools/install_deps.sh  # python3-torch, for the PyTorch DDP baseline
 	bash bench/run_all.sh $(BUILD)
 
 clean:
