@@ -50,6 +50,7 @@ struct held_push {
 
 struct worker_slot {
   caf::actor handle;
+  std::uint64_t non_finite_reported = 0;  ///< non-finite pushes told on stderr (rate-limited)
   bool joined = false;
   bool live = false;
   /// Pushes not yet answered, oldest first; a release answers the oldest. Only a delayed_local
@@ -1013,9 +1014,18 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
     // policy waiting for this worker's hand-over goes on exactly as if it had computed
     // nothing.
     count_dropped(self, m, drop_reason::non_finite);
-    std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite "
-              << to_string(s.p.policy->traits().payload) << "; its " << m.samples
-              << " samples are dropped\n";
+    // Every drop is an event and counted in summary.json; stderr tells the first few per
+    // worker, so that a diverging run does not bury everything else.
+    constexpr std::uint64_t told_per_worker = 5;
+    if (auto& told = s.slots.at(c.worker).non_finite_reported; told < told_per_worker) {
+      ++told;
+      std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite "
+                << to_string(s.p.policy->traits().payload) << "; its " << m.samples
+                << " samples are dropped"
+                << (told == told_per_worker ? " (further ones: events.jsonl and summary.json)"
+                                            : "")
+                << "\n";
+    }
     m.samples = 0;
     m.local_steps = 0;
     e.meta = m;
