@@ -463,9 +463,14 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
 
   const auto wall0 = std::chrono::steady_clock::now();
   nlohmann::json wall = {{"clock", clock->kind()}, {"base_rate_source", rate_source}};
-  std::vector<caf::actor> others{recorder, evaluator, controller};
-  if (injector)
-    others.push_back(injector);
+  auto stop_actors = [&] {
+    if (injector)
+      caf::anon_send_exit(injector, caf::exit_reason::user_shutdown);
+    for (auto& w : workers)
+      caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+    for (auto* a : {&aggregator, &evaluator, &recorder, &controller})
+      caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+  };
   {
     caf::scoped_actor self{sys};
     self->monitor(aggregator);
@@ -516,17 +521,13 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
       }
       wall["messages"] = driver.stats().messages;
       wall["timers"] = driver.stats().timers;
-      // The run's own length (the driver may have gone on to shut the actors down).
-      wall["sim_s"] = clock->now_s() - clock_offset_s;
-      if (!res.summary_json.empty())
-        wall["sim_s"] = nlohmann::json::parse(res.summary_json).value("elapsed_s", 0.0) -
-                        clock_offset_s;
+      // The run's own length: its summary's, else the clock's (a run stopped by the driver).
+      const double end_s = res.summary_json.empty()
+                             ? clock->now_s()
+                             : nlohmann::json::parse(res.summary_json).value("elapsed_s", 0.0);
+      wall["sim_s"] = end_s - clock_offset_s;
       // What is left to stop is stopped on this thread too (the scheduler has no other).
-      for (auto& w : workers)
-        caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-      for (auto& a : others)
-        caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-      caf::anon_send_exit(aggregator, caf::exit_reason::user_shutdown);
+      stop_actors();
       driver.drain();
     } else {
       auto last_heard = std::chrono::steady_clock::now();
@@ -561,14 +562,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     std::ofstream f(opts.out_dir + "/wall.json");
     f << wall.dump(2) << "\n";
   }
-  if (injector)
-    caf::anon_send_exit(injector, caf::exit_reason::user_shutdown);
-  for (auto& w : workers)
-    caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(aggregator, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(evaluator, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(recorder, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(controller, caf::exit_reason::user_shutdown);
+  if (!simulated)  // the simulated run stopped its actors before draining them
+    stop_actors();
   return res;
 }
 

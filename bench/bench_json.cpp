@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 
 #include "actors/checkpoint_store.hpp"
@@ -44,6 +45,15 @@ double median(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
   auto n = xs.size();
   return n == 0 ? 0.0 : (n % 2 ? xs[n / 2] : 0.5 * (xs[n / 2 - 1] + xs[n / 2]));
+}
+
+std::vector<std::string> cluster_sets(const std::vector<double>& speeds) {
+  std::ostringstream s;
+  s << "cluster.speeds=[";
+  for (std::size_t i = 0; i < speeds.size(); ++i)
+    s << (i ? "," : "") << speeds[i];
+  s << "]";
+  return {"cluster.workers=" + std::to_string(speeds.size()), s.str()};
 }
 
 void write(const nlohmann::json& j, const std::string& out) {

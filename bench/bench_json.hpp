@@ -23,6 +23,9 @@ nlohmann::json header(const std::string& name, const std::string& commit, const 
 
 double median(std::vector<double> xs);
 
+/// The overrides for a cluster of these speeds: cluster.workers and cluster.speeds.
+std::vector<std::string> cluster_sets(const std::vector<double>& speeds);
+
 /// Writes `j` (indented) to `out`, creating its directory, and echoes it to stdout.
 void write(const nlohmann::json& j, const std::string& out);
 

@@ -7,7 +7,6 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "actors/training_run.hpp"
 #include "bench/bench_json.hpp"
@@ -22,19 +21,16 @@ using nlohmann::json;
 /// The settings of one (policy, N) run: the demo cluster's speeds [1, 1, 0.5, 0.25] repeated.
 std::vector<std::string> scale_sets(const std::string& policy, int workers, int rounds,
                                     std::int64_t batch) {
-  std::ostringstream speeds;
-  speeds << "cluster.speeds=[";
   const double pattern[] = {1.0, 1.0, 0.5, 0.25};
+  std::vector<double> speeds;
   for (int i = 0; i < workers; ++i)
-    speeds << (i ? "," : "") << pattern[i % 4];
-  speeds << "]";
-  return {"policy.name=" + policy,
-          "cluster.workers=" + std::to_string(workers),
-          speeds.str(),
-          "train.max_samples=" + std::to_string(rounds * batch * workers),
-          "train.max_seconds=0",
-          "output.plots=false",
-          "output.progress_every_s=0"};
+    speeds.push_back(pattern[i % 4]);
+  auto sets = cluster_sets(speeds);
+  sets.insert(sets.end(), {"policy.name=" + policy,
+                           "train.max_samples=" + std::to_string(rounds * batch * workers),
+                           "train.max_seconds=0", "output.plots=false",
+                           "output.progress_every_s=0"});
+  return sets;
 }
 
 json read_json(const std::string& path) {

@@ -6,7 +6,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <sstream>
 
 #include "actors/training_run.hpp"
 #include "bench/bench_json.hpp"
@@ -18,13 +17,11 @@ namespace {
 using nlohmann::json;
 
 /// Speeds of `workers` workers of which the last `k` run at 1 / `slowdown`.
-std::string speeds_of(int workers, int k, double slowdown) {
-  std::ostringstream s;
-  s << "cluster.speeds=[";
+std::vector<double> speeds_of(int workers, int k, double slowdown) {
+  std::vector<double> speeds;
   for (int i = 0; i < workers; ++i)
-    s << (i ? "," : "") << (i >= workers - k ? 1.0 / slowdown : 1.0);
-  s << "]";
-  return s.str();
+    speeds.push_back(i >= workers - k ? 1.0 / slowdown : 1.0);
+  return speeds;
 }
 
 }  // namespace
@@ -42,13 +39,13 @@ int bench_straggler_matrix(const straggler_matrix_options& o) {
   for (const auto& policy : o.policies) {
     double clean_s = 0.0;
     for (auto [k, f] : cells) {
-      const std::vector<std::string> sets{
-        "model.name=mlp", "policy.name=" + policy, "cluster.clock=simulated",
-        "cluster.base_rate=" + std::to_string(o.base_rate),
-        "cluster.workers=" + std::to_string(o.workers), speeds_of(o.workers, k, f),
-        "train.max_samples=" + std::to_string(o.samples), "train.max_seconds=0",
-        "train.eval_every_s=1000", "output.plots=false", "output.progress_every_s=0",
-        "output.trace=false"};
+      auto sets = cluster_sets(speeds_of(o.workers, k, f));
+      sets.insert(sets.end(),
+                  {"model.name=mlp", "policy.name=" + policy, "cluster.clock=simulated",
+                   "cluster.base_rate=" + std::to_string(o.base_rate),
+                   "train.max_samples=" + std::to_string(o.samples), "train.max_seconds=0",
+                   "train.eval_every_s=1000", "output.plots=false", "output.progress_every_s=0",
+                   "output.trace=false"});
       auto lc = load(o.config, sets);
       json j = header("straggler_matrix", o.commit, lc);
       j["policy"] = policy;

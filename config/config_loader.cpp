@@ -530,10 +530,11 @@ class loader {
     }
 
     // Per-worker arrays other than speeds: optional, but one entry per worker when given.
-    for (const char* key : {"network.worker_latency_s", "network.worker_bandwidth_mb_s"}) {
-      const auto& values = std::string(key) == "network.worker_latency_s"
-                             ? cfg_.network.worker_latency_s
-                             : cfg_.network.worker_bandwidth_mb_s;
+    const std::pair<const char*, const std::vector<double>*> per_worker[] = {
+      {"network.worker_latency_s", &cfg_.network.worker_latency_s},
+      {"network.worker_bandwidth_mb_s", &cfg_.network.worker_bandwidth_mb_s}};
+    for (const auto& [key, field] : per_worker) {
+      const auto& values = *field;
       if (!workers_ok || !valid(key) || seen_.count(key) == 0 ||
           static_cast<std::int64_t>(values.size()) == workers)
         continue;
