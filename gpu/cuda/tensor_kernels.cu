@@ -43,6 +43,13 @@ __global__ void scale_accumulate_kernel(float* dst, const float* src, float alph
     dst[i] += alpha * src[i];
 }
 
+__global__ void scale_kernel(float* data, float alpha, int64_t n) {
+  const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
+       i += stride)
+    data[i] *= alpha;
+}
+
 } // namespace
 
 std::string count_non_finite(const float* device_data, int64_t n, int64_t* count, void* stream) {
@@ -84,6 +91,17 @@ std::string scale_accumulate(float* device_dst, const float* device_src, float a
   scale_accumulate_kernel<<<blocks_for(n), threads_per_block, 0,
                             static_cast<cudaStream_t>(stream)>>>(device_dst, device_src, alpha,
                                                                  n);
+  const cudaError_t err = cudaGetLastError();
+  return err == cudaSuccess ? std::string() : error_text(err);
+}
+
+std::string scale(float* device_data, float alpha, int64_t n, void* stream) {
+  if (n < 0 || (n > 0 && device_data == nullptr))
+    return "scale: invalid arguments";
+  if (n == 0)
+    return {};
+  scale_kernel<<<blocks_for(n), threads_per_block, 0, static_cast<cudaStream_t>(stream)>>>(
+    device_data, alpha, n);
   const cudaError_t err = cudaGetLastError();
   return err == cudaSuccess ? std::string() : error_text(err);
 }

@@ -25,5 +25,9 @@ std::string count_non_finite(const float* device_data, int64_t n, int64_t* count
 std::string scale_accumulate(float* device_dst, const float* device_src, float alpha, int64_t n,
                              void* stream = nullptr);
 
+/// data[i] *= alpha for i < n (device memory): the 1/N of a mean after an all-reduce sum.
+/// Asynchronous on `stream`, like scale_accumulate.
+std::string scale(float* device_data, float alpha, int64_t n, void* stream = nullptr);
+
 } // namespace cuda
 } // namespace hetsgd
