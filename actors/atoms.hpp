@@ -26,6 +26,8 @@ using probe_atom = caf::atom_constant<caf::atom("hs_probe")>;   ///< worker → 
 using link_atom = caf::atom_constant<caf::atom("hs_link")>;     ///< worker → itself: link delivery
 using epoch_atom = caf::atom_constant<caf::atom("hs_epoch")>;   ///< aggregator → epoch listener
 using span_atom = caf::atom_constant<caf::atom("hs_span")>;     ///< worker → recorder: timeline
+using kv_set_atom = caf::atom_constant<caf::atom("hs_kvset")>;   ///< rendezvous store: set
+using kv_get_atom = caf::atom_constant<caf::atom("hs_kvget")>;   ///< rendezvous store: get
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

@@ -7,8 +7,9 @@
 #include <gloo/rendezvous/store.h>
 #include <gloo/transport/tcp/device.h>
 
-#include <algorithm>
+#include <csignal>
 #include <cmath>
+#include <mutex>
 
 #include "gpu/kv_store.hpp"
 
@@ -50,10 +51,18 @@ collective_errc classify(const gloo::Exception& e) {
            : collective_errc::peer_lost;
 }
 
+/// Gloo writes to its sockets with plain write(2): a peer that died would kill this process
+/// with SIGPIPE instead of failing the operation with EPIPE. Ignored once, process-wide.
+void ignore_sigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] { std::signal(SIGPIPE, SIG_IGN); });
+}
+
 }  // namespace
 
 gloo_collective::gloo_collective(const collective_setup& setup)
   : rank_(setup.rank), size_(setup.size) {
+  ignore_sigpipe();
   if (setup.store == nullptr)
     throw collective_error(collective_errc::invalid, "gloo collective: no rendezvous store");
   if (size_ < 1 || rank_ < 0 || rank_ >= size_)
