@@ -41,6 +41,19 @@ nlohmann::json header(const std::string& name, const std::string& commit, const 
           {"openblas_threads", openblas_threads()}};
 }
 
+nlohmann::json header(const std::string& name, const std::string& commit,
+                      const std::string& parameters) {
+  return {{"benchmark", name},
+          {"schema_version", schema_version},
+          {"git_commit", commit},
+          {"config_hash", hex64(fnv1a64(parameters.data(), parameters.size()))},
+          {"parameters", parameters},
+          {"seed", nullptr},
+          {"model", nullptr},
+          {"date_utc", utc_now()},
+          {"openblas_threads", openblas_threads()}};
+}
+
 double median(std::vector<double> xs) {
   std::sort(xs.begin(), xs.end());
   auto n = xs.size();

@@ -21,6 +21,11 @@ loaded_config load(const std::string& path, const std::vector<std::string>& sets
 /// config_hash (FNV-1a 64 of the effective config), seed, model, date_utc, openblas_threads.
 nlohmann::json header(const std::string& name, const std::string& commit, const loaded_config& lc);
 
+/// The same fields for a benchmark without a training config (e.g. collectives): config_hash
+/// is the FNV-1a 64 of `parameters` (the benchmark's own settings as text); seed and model null.
+nlohmann::json header(const std::string& name, const std::string& commit,
+                      const std::string& parameters);
+
 double median(std::vector<double> xs);
 
 /// The overrides for a cluster of these speeds: cluster.workers and cluster.speeds.

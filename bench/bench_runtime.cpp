@@ -31,6 +31,7 @@
 
 #include "actors/training_run.hpp"
 #include "bench/bench_json.hpp"
+#include "bench/collectives.hpp"
 #include "bench/plain_loop.hpp"
 #include "bench/sim_scale.hpp"
 #include "bench/straggler_matrix.hpp"
@@ -506,6 +507,27 @@ int main(int argc, char** argv) {
   stm->add_option("--samples", matrix.samples, "samples applied per run");
   stm->add_option("--commit", matrix.commit, "git commit recorded in the JSON");
   stm->add_option("--out", matrix.out, "output JSON-lines path")->required();
+  hetsgd::bench::collectives_options coll;
+  auto* col = app.add_subcommand("collectives", "all-reduce sweep: hetsgd's Gloo vs torch gloo");
+  col->add_option("--ranks", coll.ranks, "processes");
+  col->add_option("--sizes", coll.sizes, "message sizes, bytes")->delimiter(',');
+  col->add_option("--reps", coll.reps, "alternating sweeps per side (best kept)");
+  col->add_option("--backend", coll.backend, "hetsgd collective backend (gloo | nccl)");
+  col->add_option("--torch-script", coll.torch_script, "torch sweep script; empty skips torch");
+  col->add_option("--timeout", coll.timeout_s, "seconds per sweep before its ranks are killed");
+  col->add_option("--commit", coll.commit, "git commit recorded in the JSON");
+  col->add_option("--out", coll.out, "output JSON path")->required();
+  int rank = 0;
+  int port = 0;
+  std::string rank_out;
+  auto* crk = app.add_subcommand("collective_rank", "one rank of the collectives sweep (a child)");
+  crk->group("");  // internal
+  crk->add_option("--port", port)->required();
+  crk->add_option("--rank", rank)->required();
+  crk->add_option("--ranks", coll.ranks)->required();
+  crk->add_option("--backend", coll.backend);
+  crk->add_option("--sizes", coll.sizes)->delimiter(',');
+  crk->add_option("--out", coll.out)->required();
   std::string one_policy;
   int one_workers = 0;
   auto* one = app.add_subcommand("sim_one", "one sim_scale run (a child of sim_scale)");
@@ -533,6 +555,11 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("sim_scale"))
       return hetsgd::bench::bench_sim_scale(scale,
                                             std::filesystem::read_symlink("/proc/self/exe"));
+    if (app.got_subcommand("collectives"))
+      return hetsgd::bench::bench_collectives(coll,
+                                              std::filesystem::read_symlink("/proc/self/exe"));
+    if (app.got_subcommand("collective_rank"))
+      return hetsgd::bench::collective_rank("127.0.0.1", port, rank, coll);
     if (app.got_subcommand("sim_one"))
       return hetsgd::bench::sim_scale_one(scale.config, one_policy, one_workers, scale.rounds, out);
     if (app.got_subcommand("policies"))

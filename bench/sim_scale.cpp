@@ -1,8 +1,6 @@
 #include "bench/sim_scale.hpp"
 
 #include <nlohmann/json.hpp>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +8,7 @@
 
 #include "actors/training_run.hpp"
 #include "bench/bench_json.hpp"
+#include "bench/child_process.hpp"
 
 extern char** environ;
 
@@ -38,21 +37,6 @@ json read_json(const std::string& path) {
   if (!f)
     throw std::runtime_error("cannot read " + path);
   return json::parse(f);
-}
-
-/// Runs `argv` as a child process and waits for it; its exit status.
-int run_child(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const auto& a : args)
-    argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
-    throw std::runtime_error("cannot start " + args[0]);
-  int status = 0;
-  if (waitpid(pid, &status, 0) < 0)
-    throw std::runtime_error("lost child " + std::to_string(pid));
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -109,7 +93,8 @@ int bench_sim_scale(const sim_scale_options& o, const std::string& self_exe) {
       json j;
       const int rc = run_child({self_exe, "sim_one", "--config", o.config, "--policy", policy,
                                 "--workers", std::to_string(n), "--rounds",
-                                std::to_string(o.rounds), "--out", tmp});
+                                std::to_string(o.rounds), "--out", tmp},
+                               std::chrono::seconds(1800));
       if (rc == 0) {
         j = read_json(tmp);
         j["git_commit"] = o.commit;
