@@ -147,10 +147,16 @@ int cmd_info() {
   auto b = hetsgd::query_backends();
   std::cout << "hetsgd " << HETSGD_VERSION << "\n"
             << "torch " << b.torch_version << "\n"
-            // The gloo and nccl collectives arrive with multi-process training; say what this
-            // build found, not what it cannot use yet.
-            << "backends: local yes, gloo not yet (library " << (b.gloo ? "found" : "not found")
-            << "), nccl not yet (library " << (b.nccl ? "found" : "not found") << ")\n"
+            << "collectives (cluster.transport):\n"
+            << "  local  compiled in, usable (threads of one process)\n"
+            << "  gloo   " << (b.gloo ? "compiled in, " : "not compiled in (install libgloo-dev)")
+            << (b.gloo ? (b.gloo_usable ? std::string("usable (TCP)") : "not usable: " + b.gloo_error)
+                       : std::string())
+            << "\n"
+            << "  nccl   " << (b.nccl ? "compiled in, " : "not compiled in (see docs/gpu.md)")
+            << (b.nccl ? (b.nccl_usable ? std::string("usable") : "not usable: " + b.nccl_error)
+                       : std::string())
+            << "\n"
             << "cuda kernels: " << (b.cuda ? "compiled in" : "not built") << "\n";
   if (b.cuda)
     std::cout << "cuda devices: " << b.cuda_devices

@@ -18,7 +18,10 @@ expect_rc() {  # expect_rc WANT DESCRIPTION -- command...
 }
 
 expect_rc 0 "info" -- "$BIN" info
-grep -q "^backends: local yes" "$TMP/out" || fail "info lists backends"
+grep -q "^  local  compiled in, usable" "$TMP/out" || fail "info lists the local collective"
+grep -Eq "^  gloo   (compiled in, usable|not compiled in)" "$TMP/out" || fail "info says whether gloo works"
+grep -Eq "^  nccl   (compiled in, (usable|not usable: no CUDA device)|not compiled in)" "$TMP/out" \
+  || fail "info says whether nccl works, and why not"
 grep -q "^cuda kernels: " "$TMP/out" || fail "info says whether CUDA kernels are built"
 expect_rc 0 "--help" -- "$BIN" --help
 grep -q "run" "$TMP/out" || fail "--help lists run"

@@ -39,6 +39,19 @@ CATCH_TEST_CASE("query_backends reports what was compiled in", "[backends]") {
   else
     CATCH_CHECK(info.cuda_error.empty());
   CATCH_CHECK(info.cuda_devices >= 0);
+  // A usable collective has no error text, an unusable one says why.
+  CATCH_CHECK(info.gloo_usable == info.gloo_error.empty());
+  CATCH_CHECK(info.nccl_usable == info.nccl_error.empty());
+#if defined(HETSGD_HAVE_GLOO)
+  CATCH_CHECK(info.gloo_usable);  // loopback TCP is always there
+#else
+  CATCH_CHECK(!info.gloo_usable);
+#endif
+  if (info.cuda_devices == 0) {
+    CATCH_CHECK(!info.nccl_usable);
+    if (info.nccl)
+      CATCH_CHECK(info.nccl_error.find("no CUDA device") != std::string::npos);
+  }
 }
 
 #if defined(HETSGD_HAVE_CUDA)
