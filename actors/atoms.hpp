@@ -28,6 +28,7 @@ using epoch_atom = caf::atom_constant<caf::atom("hs_epoch")>;   ///< aggregator 
 using span_atom = caf::atom_constant<caf::atom("hs_span")>;     ///< worker → recorder: timeline
 using kv_set_atom = caf::atom_constant<caf::atom("hs_kvset")>;   ///< rendezvous store: set
 using kv_get_atom = caf::atom_constant<caf::atom("hs_kvget")>;   ///< rendezvous store: get
+using hello_atom = caf::atom_constant<caf::atom("hs_hello")>;   ///< worker process → front door
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

@@ -2,6 +2,7 @@
 
 #include <caf/actor_system_config.hpp>
 
+#include "actors/cluster_messages.hpp"
 #include "actors/messages.hpp"
 
 namespace hetsgd {
@@ -19,6 +20,8 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<run_outcome_msg>("hetsgd::run_outcome_msg");
   cfg.add_message_type<batch_plan_msg>("hetsgd::batch_plan_msg");
   cfg.add_message_type<throughput_msg>("hetsgd::throughput_msg");
+  cfg.add_message_type<worker_hello_msg>("hetsgd::worker_hello_msg");
+  cfg.add_message_type<worker_assignment_msg>("hetsgd::worker_assignment_msg");
 }
 
 }  // namespace hetsgd

@@ -1,6 +1,7 @@
 #include "actors/training_run.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/all.hpp>
 #include <caf/scheduler/test_coordinator.hpp>
 #include <nlohmann/json.hpp>
 
@@ -20,13 +21,16 @@
 #include "actors/checkpoint_store.hpp"
 #include "actors/evaluator_actor.hpp"
 #include "actors/fault_injector_actor.hpp"
+#include "actors/front_door_actor.hpp"
 #include "actors/memory_budget.hpp"
 #include "actors/message_types.hpp"
+#include "actors/network_config.hpp"
 #include "actors/recorder_actor.hpp"
 #include "actors/simulated_clock.hpp"
 #include "actors/simulation_driver.hpp"
 #include "actors/solo_rate_cache.hpp"
 #include "actors/worker_actor.hpp"
+#include "config/endpoint.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_parameters.hpp"
 #include "gpu/models.hpp"
@@ -148,11 +152,21 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
     return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
            join(implemented) + ")";
-  if (cfg.cluster.mode != "threads")
-    return "cluster.mode: \"" + cfg.cluster.mode + "\" is not implemented in this build (use \"threads\")";
   if (cfg.cluster.transport != "local")
     return "cluster.transport: \"" + cfg.cluster.transport +
-           "\" is not implemented in this build (use \"local\")";
+           "\" is not implemented in this build (use \"local\": tensors go through the "
+           "aggregator, as raw bytes between processes)";
+  if (cfg.cluster.mode == "processes") {
+    if (cfg.cluster.clock == "simulated")
+      return "cluster.mode: \"processes\" needs cluster.clock = \"real\" (a simulated cluster "
+             "runs in one process)";
+    if (!cfg.faults.empty())
+      return cfg.faults.front().source +
+             ": faults need cluster.mode = \"threads\" in this build; with worker processes, "
+             "stop or kill the processes themselves";
+    if (cfg.checkpoint.every_s > 0.0 || cfg.checkpoint.every_rounds > 0)
+      return "checkpoint: checkpoints need cluster.mode = \"threads\" in this build";
+  }
   const auto workers = cfg.cluster.workers;
   if (cfg.policy.name == "backup" && cfg.policy.backup.k > workers)
     return "policy.backup.k: " + std::to_string(cfg.policy.backup.k) +
@@ -341,8 +355,14 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     resume ? resume->resumes + 1 : 0;
   const std::uint64_t worker_seed = cfg.run.seed + 0x9e3779b97f4a7c15ULL * resumes;
 
+  const bool processes = cfg.cluster.mode == "processes";
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
+  if (processes) {
+    // Workers are other processes: CAF's middleman carries the messages, with its heartbeat on
+    // so that a silent connection is noticed, not only a closed one.
+    configure_network(sys_cfg, cfg.cluster.heartbeat_s, cfg.cluster.heartbeat_timeout_s);
+  }
   // Work sharing: idle scheduler threads block on a condition variable, so a push from a worker
   // wakes the aggregator at once. Work stealing polls with sleeps of up to 10 ms when idle,
   // which added milliseconds of latency to every round.
@@ -443,7 +463,36 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     return spawn_worker(sys, std::move(wp));
   };
   std::vector<caf::actor> workers;
-  for (std::int64_t i = 0; i < cfg.cluster.workers; ++i) {
+  caf::actor front_door;
+  if (processes) {
+    front_door_params fp;
+    fp.token = cfg.cluster.token;
+    fp.config_toml = opts.effective_toml;
+    fp.speeds = cfg.cluster.speeds;
+    fp.base_rate = base_rate;
+    fp.seed = worker_seed;
+    fp.clock = clock;
+    fp.aggregator = aggregator;
+    fp.batch_controller = controller;
+    fp.recorder = recorder;
+    fp.trace = cfg.output.trace;
+    front_door = spawn_front_door(sys, std::move(fp));
+    std::string why;
+    const auto at = parse_endpoint(cfg.cluster.listen, why);  // checked by the config loader
+    auto port = sys.middleman().publish(front_door, at ? at->port : 0,
+                                        at ? at->host.c_str() : "127.0.0.1", true);
+    if (!port) {
+      res.exit_code = 1;
+      res.message = "cluster.listen: cannot listen on " + cfg.cluster.listen + ": " +
+                    sys.render(port.error());
+      for (auto* a : {&front_door, &aggregator, &evaluator, &recorder, &controller})
+        caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+      return res;
+    }
+    if (opts.on_listening)
+      opts.on_listening(*port);
+  }
+  for (std::int64_t i = 0; i < cfg.cluster.workers && !processes; ++i) {
     const auto id = static_cast<worker_id>(i);
     // A worker that was out at the checkpoint stays out until its rejoin fault (null handle).
     const bool out = resume && std::find(resume->live.begin(), resume->live.end(), id) ==
@@ -466,6 +515,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   auto stop_actors = [&] {
     if (injector)
       caf::anon_send_exit(injector, caf::exit_reason::user_shutdown);
+    if (front_door)
+      caf::anon_send_exit(front_door, caf::exit_reason::user_shutdown);
     for (auto& w : workers)
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     for (auto* a : {&aggregator, &evaluator, &recorder, &controller})

@@ -33,6 +33,9 @@ struct run_options {
   /// > 0: the memory the run may use, bytes, instead of what the machine has available (a
   /// service that embeds hetsgd may give it a budget; tests use it).
   std::uint64_t memory_budget_bytes = 0;
+  /// cluster.mode = "processes": called once the front door listens, with the port it bound
+  /// (cluster.listen may ask for port 0 = any free one), on the calling thread.
+  std::function<void(std::uint16_t port)> on_listening;
   /// Non-null: train and test on this data set instead of loading cfg.data.path.
   std::shared_ptr<const fashion_mnist> data;
 };

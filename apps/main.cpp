@@ -1,4 +1,5 @@
-/// The hetsgd command line: run, compare, validate, info (and config-doc for the reference).
+/// The hetsgd command line: run, compare, aggregator, worker, validate, info (and config-doc for
+/// the reference).
 /// Exit codes: 0 success, 2 bad usage or bad config, 1 runtime failure.
 
 #include <CLI/CLI.hpp>
@@ -10,14 +11,21 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "actors/training_run.hpp"
+#include "actors/worker_process.hpp"
+#include "apps/local_workers.hpp"
 #include "apps/compare_command.hpp"
 #include "apps/run_directory.hpp"
 #include "config/config_loader.hpp"
 #include "config/config_reference.hpp"
+#include "config/effective_toml.hpp"
+#include "config/endpoint.hpp"
 #include "gpu/backends.hpp"
 #include "plot_runner.hpp"
 
@@ -72,8 +80,12 @@ int cmd_validate(const std::string& path, const std::vector<std::string>& sets) 
   return exit_ok;
 }
 
+/// How `cmd_run` treats cluster.mode = "processes": `hetsgd run` starts the worker processes
+/// itself; `hetsgd aggregator` waits for workers started elsewhere.
+enum class worker_launch { local_children, external };
+
 int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::string out,
-            const std::string& resume_dir) {
+            const std::string& resume_dir, worker_launch launch = worker_launch::local_children) {
   // --resume RUN_DIR: the run's own config.toml, exactly as the checkpoint was written for.
   std::string resumed_toml;
   if (!resume_dir.empty()) {
@@ -106,7 +118,9 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
   const bool tty = isatty(STDOUT_FILENO) != 0;
   hetsgd::run_options opts;
   opts.out_dir = out;
-  opts.effective_toml = resume_dir.empty() ? loaded.effective_toml : resumed_toml;
+  // The token, if any, stays out of config.toml and of what worker processes are sent.
+  opts.effective_toml = hetsgd::redact_secrets(resume_dir.empty() ? loaded.effective_toml
+                                                                  : resumed_toml);
   opts.resume = !resume_dir.empty();
   opts.stop_requested = &g_stop;
   if (cfg.output.progress_every_s > 0)
@@ -115,7 +129,27 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
             << cfg.model.name << ", " << cfg.data.name << "), "
             << (opts.resume ? "resuming in " : "output in ") << out << "\n"
             << std::flush;
+  std::unique_ptr<hetsgd::local_workers> children;
+  if (cfg.cluster.mode == "processes") {
+    opts.on_listening = [&](std::uint16_t port) {
+      std::string why;
+      const auto at = hetsgd::parse_endpoint(cfg.cluster.listen, why);
+      std::cout << "hetsgd: listening on " << (at ? at->host : std::string("?")) << ":" << port
+                << " for " << cfg.cluster.workers << " workers\n"
+                << std::flush;
+      if (launch == worker_launch::local_children)
+        children = std::make_unique<hetsgd::local_workers>(
+          std::filesystem::read_symlink("/proc/self/exe").string(), port,
+          static_cast<int>(cfg.cluster.workers), cfg.cluster.token);
+    };
+  }
   auto res = hetsgd::run_training(cfg, opts);
+  if (children) {
+    // The run has stopped every worker it had; a process still running after that is stuck.
+    const int failed = children->finish(cfg.cluster.request_timeout_s);
+    if (failed > 0)
+      std::cerr << "hetsgd: " << failed << " worker process(es) did not exit cleanly\n";
+  }
   if (tty && cfg.output.progress_every_s > 0)
     std::cout << "\n";
   if (res.exit_code == exit_usage) {
@@ -141,6 +175,28 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
     return exit_runtime;
   }
   return g_stop.load() ? exit_ok : exit_ok;
+}
+
+int cmd_worker(const std::string& connect, hetsgd::worker_process_options o,
+               bool exit_with_parent) {
+  if (exit_with_parent) {
+    // Started by `hetsgd run`: never outlive it (it may be killed with SIGKILL).
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() == 1)
+      return exit_runtime;  // the parent is already gone
+  }
+  std::string why;
+  const auto at = hetsgd::parse_endpoint(connect, why);
+  if (!at || at->port == 0) {
+    std::cerr << "hetsgd worker: --connect: " << (at ? "port 0 is not a port to connect to" : why)
+              << "\n";
+    return exit_usage;
+  }
+  o.host = at->host;
+  o.port = at->port;
+  auto res = hetsgd::run_worker_process(o);
+  std::cerr << "hetsgd worker: " << res.message << "\n";
+  return res.exit_code;
 }
 
 int cmd_info() {
@@ -209,6 +265,34 @@ int main(int argc, char** argv) {
   validate->add_option("config", config_path, "TOML config file")->required();
   validate->add_option("--set", sets, "Override a config key: key=value");
 
+  std::string listen;
+  std::string token;
+  auto* aggregator = app.add_subcommand(
+    "aggregator", "Run the aggregator of a multi-process run; workers join with `hetsgd worker`");
+  aggregator->add_option("config", config_path, "TOML config file")->required();
+  aggregator->add_option("--listen", listen,
+                         "HOST:PORT to listen on (default cluster.listen, 127.0.0.1:0)");
+  aggregator->add_option("--token", token, "Shared secret workers must present (cluster.token)")
+    ->envname("HETSGD_TOKEN");
+  aggregator->add_option("--set", sets, "Override a config key: key=value (value read as TOML)");
+  aggregator->add_option("--out", out, "Output directory (default runs/<name>-<timestamp>)");
+
+  std::string connect;
+  hetsgd::worker_process_options wopt;
+  bool exit_with_parent = false;
+  auto* worker = app.add_subcommand(
+    "worker", "Join an aggregator as one worker; the config comes from the aggregator");
+  worker->add_option("--connect", connect, "HOST:PORT of `hetsgd aggregator --listen`")
+    ->required();
+  worker->add_option("--token", wopt.token, "The run's shared secret")->envname("HETSGD_TOKEN");
+  worker->add_option("--speed", wopt.speed, "Relative speed of this worker (default: the config's)")
+    ->check(CLI::PositiveNumber);
+  worker->add_option("--device", wopt.device, "cpu (cuda:N needs a CUDA LibTorch, docs/gpu.md)");
+  worker->add_option("--reconnect", wopt.reconnect_s,
+                     "Seconds to keep trying to reach the aggregator before the first assignment");
+  worker->add_flag("--exit-with-parent", exit_with_parent, "Die with the parent process")
+    ->group("");  // set by `hetsgd run` for the workers it starts
+
   auto* info = app.add_subcommand("info", "Version and compiled-in backends");
   auto* doc = app.add_subcommand("config-doc", "Print the config reference (docs/config.md)");
 
@@ -226,6 +310,16 @@ int main(int argc, char** argv) {
       std::signal(SIGTERM, on_sigint);
       return hetsgd::run_compare({config_path, policies, sets, out, &g_stop});
     }
+    if (*aggregator) {
+      sets.insert(sets.begin(), "cluster.mode=\"processes\"");
+      if (!listen.empty())
+        sets.push_back("cluster.listen=" + nlohmann::json(listen).dump());
+      if (!token.empty())
+        sets.push_back("cluster.token=" + nlohmann::json(token).dump());
+      return cmd_run(config_path, sets, out, "", worker_launch::external);
+    }
+    if (*worker)
+      return cmd_worker(connect, wopt, exit_with_parent);
     if (*validate)
       return cmd_validate(config_path, sets);
     if (*info)

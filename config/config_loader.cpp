@@ -1,5 +1,7 @@
 #include "config/config_loader.hpp"
 
+#include "config/endpoint.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <exception>
@@ -512,6 +514,16 @@ class loader {
   void cross_checks() {
     const bool workers_ok = valid("cluster.workers");
     const std::int64_t workers = cfg_.cluster.workers;
+
+    if (valid("cluster.listen")) {
+      std::string why;
+      const auto at = seen_.count("cluster.listen") ? seen_.at("cluster.listen") : origin{};
+      if (auto e = parse_endpoint(cfg_.cluster.listen, why); !e)
+        error(at, "cluster.listen: " + why);
+      else if (!is_loopback(e->host) && cfg_.cluster.token.empty())
+        error(at, "cluster.listen: " + e->host + " is not a loopback address; listening beyond "
+                  "this machine requires cluster.token (a shared secret every worker presents)");
+    }
 
     if (workers_ok && valid("cluster.speeds")) {
       if (seen_.count("cluster.speeds") == 0) {

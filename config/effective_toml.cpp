@@ -1,5 +1,7 @@
 #include "config/effective_toml.hpp"
 
+#include <sstream>
+
 #include "config/key_registry.hpp"
 
 namespace hetsgd {
@@ -24,6 +26,20 @@ std::string to_effective_toml(const run_config& cfg) {
       if (key.scope != key_scope::fault) continue;
       if (const auto value = key.get_fault(fault)) out += leaf_of(key) + " = " + to_toml_text(*value) + "\n";
     }
+  }
+  return out;
+}
+
+std::string redact_secrets(const std::string& toml) {
+  std::istringstream in(toml);
+  std::string out, line;
+  bool in_cluster = false;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.front() == '[')
+      in_cluster = line.rfind("[cluster]", 0) == 0;
+    if (in_cluster && line.rfind("token = ", 0) == 0 && line != "token = \"\"")
+      line = "token = \"(redacted)\"";
+    out += line + "\n";
   }
   return out;
 }

@@ -15,4 +15,8 @@ namespace hetsgd {
 /// The output is a fixed point: loading it and writing it again gives the same text.
 std::string to_effective_toml(const run_config& cfg);
 
+/// `toml` (an effective config) with the value of cluster.token replaced by "(redacted)": what
+/// is written to config.toml and sent to worker processes, so the secret stays out of files.
+std::string redact_secrets(const std::string& toml);
+
 }  // namespace hetsgd

@@ -197,6 +197,25 @@ std::vector<key_spec> build_registry() {
   b.push_back(run_key(HETSGD_KEY(cluster.transport), "",
                       "collective library that carries tensors between workers")
                   .one_of({"local", "gloo", "nccl"}));
+  b.push_back(run_key(HETSGD_KEY(cluster.listen), "HOST:PORT",
+                      "processes: where the aggregator listens for workers (port 0 = any free "
+                      "one); an address beyond loopback requires cluster.token"));
+  b.push_back(run_key(HETSGD_KEY(cluster.token), "",
+                      "processes: shared secret every worker must present (`hetsgd worker "
+                      "--token`); a worker without it is refused and the refusal logged")
+                  .default_note("none"));
+  b.push_back(run_key(HETSGD_KEY(cluster.heartbeat_s), "s",
+                      "processes: seconds between a worker's heartbeats to the aggregator (CAF's "
+                      "middleman heartbeat runs at the same interval)")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(cluster.heartbeat_timeout_s), "s",
+                      "processes: a worker with no heartbeat for this long (frozen, partitioned) "
+                      "is taken as lost, like a crashed one")
+                  .above(0));
+  b.push_back(run_key(HETSGD_KEY(cluster.reconnect_s), "s",
+                      "processes: how long a worker keeps retrying, with backoff, to reach its "
+                      "aggregator before it exits")
+                  .above(0));
   b.push_back(run_key(HETSGD_KEY(cluster.base_rate), "samples/s",
                       "compute rate of a speed-1 worker; worker i is paced to speeds[i] × "
                       "base_rate. 0 = auto: with the real clock, workers whose speeds sum to at "

@@ -46,6 +46,15 @@ struct cluster_section {
   double link_probe_s = 0.2;
   std::string mode = "threads";          ///< "threads" (one process) | "processes"
   std::string transport = "local";       ///< "local" | "gloo" | "nccl"
+  /// Processes: where the aggregator listens for workers, "HOST:PORT" (port 0 = any free one).
+  std::string listen = "127.0.0.1:0";
+  /// Processes: shared secret a worker must present; required to listen beyond loopback.
+  std::string token;
+  double heartbeat_s = 1.0;              ///< processes: seconds between a worker's heartbeats
+  /// Processes: a worker silent this long (frozen, partitioned) is taken as lost, seconds.
+  double heartbeat_timeout_s = 10.0;
+  /// Processes: how long a worker keeps retrying to reach its aggregator, seconds.
+  double reconnect_s = 30.0;
   /// Samples/s of a speed-1 worker; worker i runs at speeds[i] × base_rate (0 = auto).
   double base_rate = 0.0;
 };

@@ -1,0 +1,17 @@
+#pragma once
+/// The CAF settings of a process that talks to other processes (an aggregator with worker
+/// processes, or a worker process): the middleman (CAF's I/O layer) loaded, and its heartbeat on.
+/// CAF 0.17 leaves heartbeats off by default, so a peer that freezes (SIGSTOP, a partition) would
+/// never be noticed; only a closed socket would.
+
+namespace caf {
+class actor_system_config;
+}
+
+namespace hetsgd {
+
+/// Loads the middleman and sets `middleman.heartbeat-interval` to heartbeat_s and
+/// `middleman.connection-timeout` to timeout_s (seconds).
+void configure_network(caf::actor_system_config& cfg, double heartbeat_s, double timeout_s);
+
+}  // namespace hetsgd
