@@ -13,6 +13,7 @@
 #include <map>
 
 #include "actors/atoms.hpp"
+#include "actors/cluster_messages.hpp"
 #include "actors/checkpoint_store.hpp"
 #include "actors/messages.hpp"
 #include "actors/run_accounting.hpp"
@@ -61,6 +62,10 @@ struct worker_slot {
   double share_end = 1.0;
   std::uint64_t pushed_since_progress = 0;
   std::shared_ptr<worker_counters> counters;  ///< of the incarnation that joined last
+  /// A worker in another process: `counters` is a mirror the aggregator keeps from its
+  /// heartbeats and pushes, and `last_heard_s` feeds the heartbeat watchdog.
+  bool remote = false;
+  double last_heard_s = 0.0;
   // The link to the incarnation that joined last (link faults): what a probe needs to tell a
   // lost push from a lost answer, and what came through.
   std::uint64_t last_seq_received = 0;  ///< highest push seq that arrived
@@ -974,6 +979,14 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
     log_discarded(self, c.worker, slot.counters->samples_discarded);
   slot.last_seq_received = std::max(slot.last_seq_received, c.seq);
   slot.samples_received += c.samples;
+  if (slot.remote) {
+    // What arrived was computed and pushed, whatever the last heartbeat said.
+    auto& m = *slot.counters;
+    m.samples_pushed = std::max<std::uint64_t>(m.samples_pushed, slot.samples_received);
+    m.samples_computed = std::max<std::uint64_t>(m.samples_computed,
+                                                 m.samples_pushed + m.samples_discarded);
+    slot.last_heard_s = now(self);
+  }
   auto& a = s.acct.workers[c.worker];
   double t = now(self);
   a.samples_pushed += c.samples;
@@ -1078,6 +1091,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   self->monitor(st.p.evaluator);
   self->monitor(st.p.recorder);
   self->monitor(st.p.batch_controller);
+  if (st.p.heartbeat_timeout_s > 0.0)
+    self->delayed_send(self, to_duration(st.p.heartbeat_check_s), watchdog_atom::value);
   // Ask for the batch plan; the run starts once it and every worker's join are in.
   self->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), batch_atom::value,
                 static_cast<std::uint64_t>(st.p.workers))
@@ -1120,6 +1135,12 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       slot.joined = true;
       slot.live = true;
       slot.counters = s.p.counters ? s.p.counters->current(w) : nullptr;
+      slot.remote = s.p.heartbeat_timeout_s > 0.0;
+      if (slot.remote) {
+        // Its counters live in its own process: mirror them from heartbeats and pushes.
+        slot.counters = std::make_shared<worker_counters>();
+        slot.last_heard_s = now(self);
+      }
       s.acct.workers[w].incarnations += 1;
       s.acct.workers[w].left = false;
       self->monitor(slot.handle);
@@ -1191,6 +1212,52 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::runtime_error,
                                "probe from unknown worker " + std::to_string(w));
       return answer_probe(self, w, seq);
+    },
+    [=](const heartbeat_msg& h) {
+      auto& s = self->state;
+      busy_timer bt(s);
+      const auto& sender = self->current_sender();
+      if (h.worker >= s.slots.size()) {
+        s.acct.rejected_messages += 1;
+        return;
+      }
+      // Before its worker's join or after its loss a heartbeat is merely early or late.
+      if (!s.slots[h.worker].live || !s.slots[h.worker].remote)
+        return;
+      // Only the process that runs the live worker of that id may speak for it.
+      if (!sender || sender->node() != s.slots[h.worker].handle.node()) {
+        s.acct.rejected_messages += 1;
+        return;
+      }
+      auto& slot = s.slots[h.worker];
+      auto& m = *slot.counters;
+      slot.last_heard_s = now(self);
+      // Cumulative counters: a late heartbeat never moves them back.
+      m.samples_discarded = std::max<std::uint64_t>(m.samples_discarded, h.samples_discarded);
+      m.samples_pushed = std::max<std::uint64_t>(m.samples_pushed, h.samples_pushed);
+      m.samples_computed = std::max<std::uint64_t>(
+        {m.samples_computed.load(), h.samples_computed, m.samples_pushed + m.samples_discarded});
+    },
+    [=](watchdog_atom) {
+      auto& s = self->state;
+      if (s.stopping)
+        return;
+      busy_timer bt(s);
+      const double t = now(self);
+      for (std::size_t w = 0; w < s.slots.size(); ++w) {
+        auto& slot = s.slots[w];
+        if (!slot.live || !slot.remote || t - slot.last_heard_s <= s.p.heartbeat_timeout_s)
+          continue;
+        // Frozen (SIGSTOP), partitioned or wedged: its socket may still be open, so CAF alone
+        // would not notice. It is lost like a crashed worker, and told to go.
+        const std::string why = "no heartbeat for " + std::to_string(t - slot.last_heard_s) +
+                                " s (cluster.heartbeat_timeout_s = " +
+                                std::to_string(s.p.heartbeat_timeout_s) + ")";
+        auto handle = slot.handle;
+        on_member_lost(self, static_cast<worker_id>(w), why);
+        self->send_exit(handle, caf::make_error(caf::sec::runtime_error, why));
+      }
+      self->delayed_send(self, to_duration(s.p.heartbeat_check_s), watchdog_atom::value);
     },
     [=](epoch_atom, caf::actor listener) {
       // The epoch so far (not 0 after a resume), without an epoch end.

@@ -43,6 +43,10 @@ struct aggregator_params {
   double eval_every_s = 1.0;
   std::int64_t eval_samples = 0;        ///< 0 = whole test set
   double request_timeout_s = 120.0;
+  /// > 0 (worker processes): a worker without a heartbeat for this long is taken as lost,
+  /// checked every heartbeat_check_s; its pushes and heartbeats keep a counter mirror up to date.
+  double heartbeat_timeout_s = 0.0;
+  double heartbeat_check_s = 1.0;
   double progress_every_s = 1.0;
   std::string policy_name;
   std::string model_name;

@@ -29,6 +29,7 @@ using span_atom = caf::atom_constant<caf::atom("hs_span")>;     ///< worker → 
 using kv_set_atom = caf::atom_constant<caf::atom("hs_kvset")>;   ///< rendezvous store: set
 using kv_get_atom = caf::atom_constant<caf::atom("hs_kvget")>;   ///< rendezvous store: get
 using hello_atom = caf::atom_constant<caf::atom("hs_hello")>;   ///< worker process → front door
+using watchdog_atom = caf::atom_constant<caf::atom("hs_watch")>; ///< aggregator: heartbeat check
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
 
 }  // namespace hetsgd

@@ -51,4 +51,20 @@ typename Inspector::result_type inspect(Inspector& f, worker_assignment_msg& x) 
            x.batch_controller, x.recorder);
 }
 
+/// Worker process → aggregator, every cluster.heartbeat_s: I am alive, and this is what my
+/// worker has done so far (cumulative, this incarnation). The counters let the aggregator book
+/// exactly what a process that dies took with it, as the shared counters do in one process.
+struct heartbeat_msg {
+  worker_id worker = 0;
+  std::uint64_t samples_computed = 0;
+  std::uint64_t samples_pushed = 0;
+  std::uint64_t samples_discarded = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, heartbeat_msg& x) {
+  return f(caf::meta::type_name("hetsgd::heartbeat_msg"), x.worker, x.samples_computed,
+           x.samples_pushed, x.samples_discarded);
+}
+
 }  // namespace hetsgd

@@ -22,6 +22,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<throughput_msg>("hetsgd::throughput_msg");
   cfg.add_message_type<worker_hello_msg>("hetsgd::worker_hello_msg");
   cfg.add_message_type<worker_assignment_msg>("hetsgd::worker_assignment_msg");
+  cfg.add_message_type<heartbeat_msg>("hetsgd::heartbeat_msg");
 }
 
 }  // namespace hetsgd

@@ -112,6 +112,7 @@ std::string run_account::summary_json() const {
   j["solo_samples_per_s"] = solo_samples_per_s;
   j["base_rate"] = base_rate;
   j["bytes_moved"] = bytes_moved;
+  j["rejected_messages"] = rejected_messages;
   j["evaluations"] = evaluations;
   auto lat = latencies();
   // Latencies and round time are on the run clock. With the simulated clock they are all the

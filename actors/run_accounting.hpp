@@ -97,6 +97,9 @@ struct run_account {
   double checkpoint_wall_s = 0.0;    ///< wall time writing checkpoints took, summed
   std::uint64_t evaluations = 0;
   std::uint64_t bytes_moved = 0;     ///< payload bytes of contributions and jobs
+  /// Messages from other processes refused by validation (a heartbeat for a worker id its
+  /// sender does not run, ...): counted, never used.
+  std::uint64_t rejected_messages = 0;
   int exit_code = 0;
   std::string end_reason;
   std::vector<worker_account> workers;

@@ -408,6 +408,10 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.eval_every_s = cfg.train.eval_every_s;
   ap.eval_samples = cfg.train.eval_samples;
   ap.request_timeout_s = cfg.cluster.request_timeout_s;
+  if (processes) {
+    ap.heartbeat_timeout_s = cfg.cluster.heartbeat_timeout_s;
+    ap.heartbeat_check_s = std::min(cfg.cluster.heartbeat_s, cfg.cluster.heartbeat_timeout_s / 2);
+  }
   ap.progress_every_s = cfg.output.progress_every_s > 0 ? cfg.output.progress_every_s : 1.0;
   ap.policy_name = cfg.policy.name;
   ap.model_name = cfg.model.name;

@@ -40,7 +40,11 @@ caf::actor connect(caf::actor_system& sys, const worker_process_options& o, doub
     auto door = sys.middleman().remote_actor(o.host, o.port);
     if (door)
       return *door;
-    why = sys.render(door.error());
+    const auto error = sys.render(door.error());
+    if (error != why)  // each new reason once, not every retry
+      std::cerr << "hetsgd worker: cannot reach " << o.host << ":" << o.port << " yet: " << error
+                << "\n";
+    why = error;
     if (std::chrono::steady_clock::now() + backoff > deadline)
       return {};
     // Waiting to try again, not synchronizing: nothing else can tell when the aggregator is up.
@@ -138,7 +142,8 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     wp.aggregator = a.aggregator;
     wp.batch_controller = a.batch_controller;
     wp.recorder = a.recorder;
-    wp.counters = std::make_shared<worker_counters>();
+    auto counters = std::make_shared<worker_counters>();
+    wp.counters = counters;
     auto worker = spawn_worker(sys, std::move(wp));
     self->monitor(worker);
     self->monitor(a.aggregator);
@@ -150,17 +155,36 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     // Both ends are watched: the worker actor ends with the run (or fails), and the aggregator's
     // node going away (closed socket, or silent past the middleman's connection timeout) is a
     // down message here.
-    self->receive_while([&] { return !finished; })([&](caf::down_msg& dm) {
-      if (dm.source == worker.address()) {
-        finished = true;
-        reason = dm.reason ? sys.render(dm.reason) : "";
-      } else if (dm.source == a.aggregator.address()) {
-        lost_aggregator = true;
-        finished = true;
-        reason = sys.render(dm.reason);
-        caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
-      }
-    });
+    // Between them, a heartbeat every cluster.heartbeat_s carries the worker's counters.
+    const auto beat = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::duration<double>(cfg.cluster.heartbeat_s));
+    auto next_beat = std::chrono::steady_clock::now();
+    auto send_beat = [&] {
+      heartbeat_msg h;
+      h.worker = a.id;
+      h.samples_computed = counters->samples_computed;
+      h.samples_pushed = counters->samples_pushed;
+      h.samples_discarded = counters->samples_discarded;
+      self->send(a.aggregator, h);
+      next_beat += beat;
+    };
+    send_beat();
+    self->receive_while([&] { return !finished; })(
+      [&](caf::down_msg& dm) {
+        if (dm.source == worker.address()) {
+          finished = true;
+          reason = dm.reason ? sys.render(dm.reason) : "";
+        } else if (dm.source == a.aggregator.address()) {
+          lost_aggregator = true;
+          finished = true;
+          reason = sys.render(dm.reason);
+          caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
+        }
+      },
+      caf::after(beat) >> [&] {
+        if (std::chrono::steady_clock::now() >= next_beat)
+          send_beat();
+      });
     if (!lost_aggregator) {
       const bool clean = reason.empty() || reason.find("user_shutdown") != std::string::npos ||
                          reason.find("normal") != std::string::npos;

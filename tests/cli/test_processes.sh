@@ -1,0 +1,205 @@
+#!/usr/bin/env bash
+# Multi-process runs over loopback (cluster.mode = "processes"): an aggregator and worker
+# processes train on real Fashion-MNIST; a worker killed with SIGKILL mid-run is booked exactly
+# and a new process rejoins in its place; a worker with the wrong token is refused and logged;
+# garbage sent to the aggregator's port does no harm; `hetsgd run` starts and reaps its own
+# worker processes. Every wait has a deadline.
+# Usage: test_processes.sh PATH/TO/hetsgd REPO_ROOT
+set -u
+BIN=$1
+SRC=$2
+TMP=$(mktemp -d)
+[[ -n "${KEEP:-}" ]] && echo "keeping $TMP"
+PY=/usr/bin/python3
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  [[ -n "${KEEP:-}" ]] || rm -rf "$TMP"
+}
+trap cleanup EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+# A small, quick job: the MLP, 3 workers of speeds 1, 1, 0.5.
+COMMON=(--set 'model.name="mlp"' --set cluster.workers=3 --set 'cluster.speeds=[1.0,1.0,0.5]'
+        --set output.plots=false --set output.progress_every_s=0 --set train.eval_every_s=1.0
+        --set cluster.request_timeout_s=60 --set cluster.heartbeat_timeout_s=3)
+
+# start_aggregator NAME ARGS...: starts `hetsgd aggregator` with its output in $TMP/NAME.log,
+# waits (60 s at most) for its "listening on" line, and sets PORT and AGG_PID.
+start_aggregator() {
+  local name=$1; shift
+  "$BIN" aggregator "$@" > "$TMP/$name.log" 2>&1 &
+  AGG_PID=$!
+  pids+=("$AGG_PID")
+  local line
+  line=$(wait_line "$TMP/$name.log" "listening on" 1 60)
+  PORT=""
+  [[ $line =~ listening\ on\ 127\.0\.0\.1:([0-9]+) ]] && PORT=${BASH_REMATCH[1]}
+  [[ -n $PORT ]] || fail "$name: aggregator did not listen: $(cat "$TMP/$name.log")"
+}
+
+start_worker() {  # start_worker LOG ARGS...: sets WPID
+  local log=$1; shift
+  "$BIN" worker --connect "127.0.0.1:$PORT" "$@" > "$TMP/$log" 2>&1 &
+  WPID=$!
+  pids+=("$WPID")
+}
+
+# wait_line FILE REGEX COUNT SECONDS: prints the COUNT-th line of FILE matching REGEX once it is
+# there (the file may not exist yet); exit 1 at the deadline. It polls the file: tail -F | grep
+# would outlive grep whenever SIGPIPE is ignored.
+wait_line() {
+  "$PY" - "$@" <<'PYEOF'
+import re, sys, time
+path, pattern, count, limit = sys.argv[1], re.compile(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+deadline = time.monotonic() + limit
+while True:
+    try:
+        hits = [l for l in open(path, errors="replace") if pattern.search(l)]
+    except FileNotFoundError:
+        hits = []
+    if len(hits) >= count:
+        print(hits[count - 1], end="")
+        sys.exit(0)
+    if time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.05)  # polling the file for the condition, with the deadline above
+PYEOF
+}
+
+wait_for() {  # wait_for PID SECONDS: the exit status, or 124 after killing it at the deadline
+  local pid=$1 limit=$2
+  timeout "$limit" tail --pid="$pid" -f /dev/null || { kill -9 "$pid" 2>/dev/null; return 124; }
+  wait "$pid"
+}
+
+check_summary() {  # check_summary RUN_DIR NAME: accuracy above chance, exact accounting
+  "$PY" - "$1/summary.json" "$2" <<'PYEOF' || fail "$2: summary checks"
+import json, sys
+s = json.load(open(sys.argv[1])); name = sys.argv[2]
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print(f"FAIL: {name}: {what}"); ok = False
+check(s["final_accuracy"] > 0.5, f"final accuracy {s['final_accuracy']} not above chance")
+lhs = s["samples_computed"]
+rhs = s["samples_applied"] + s["samples_dropped"] + s["samples_in_flight_at_end"]
+check(lhs == rhs, f"accounting: computed {lhs} != applied + dropped + in flight {rhs}")
+sys.exit(0 if ok else 1)
+PYEOF
+}
+
+# 1. ssgd and abs, an aggregator and 3 worker processes each.
+for policy in ssgd abs; do
+  start_aggregator "$policy" "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+    --set "policy.name=\"$policy\"" --set train.max_samples=45000 --out "$TMP/run_$policy"
+  w=()
+  for i in 0 1 2; do start_worker "${policy}_w$i.log"; w+=("$WPID"); done
+  wait_for "$AGG_PID" 180; rc=$?
+  [[ $rc -eq 0 ]] || fail "$policy: aggregator exit $rc: $(cat "$TMP/$policy.log")"
+  for i in 0 1 2; do
+    wait_for "${w[$i]}" 30 || fail "$policy: worker process $i: $(cat "$TMP/${policy}_w$i.log")"
+  done
+  check_summary "$TMP/run_$policy" "$policy"
+  grep -q '"change":"joined"' "$TMP/run_$policy/events.jsonl" || fail "$policy: no membership event"
+done
+
+# 2. One worker killed with SIGKILL mid-run; a new process takes its place and contributes; then
+#    another is frozen (SIGSTOP), found by the heartbeat deadline, thawed, and joins again.
+start_aggregator kill "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+  --set train.max_samples=150000 --out "$TMP/run_kill"
+w=()
+for i in 0 1 2; do start_worker "kill_w$i.log"; w+=("$WPID"); done
+# Mid-run: after the 20th round has closed.
+wait_line "$TMP/run_kill/events.jsonl" '"type":"round"' 20 60 > /dev/null || fail "kill: no rounds"
+victim=${w[2]}
+kill -9 "$victim"
+victim_id=$(grep -o 'as worker [0-9]*' "$TMP/kill_w2.log" | grep -o '[0-9]*$')
+wait_line "$TMP/run_kill/events.jsonl" '"change":"left"' 1 60 > /dev/null \
+  || fail "kill: the loss was not seen"
+start_worker kill_w3.log; w+=("$WPID")
+wait_line "$TMP/run_kill/events.jsonl" '"change":"rejoined"' 1 60 > /dev/null || fail "kill: no rejoin"
+# A frozen worker (SIGSTOP) keeps its socket open: only the heartbeat deadline finds it.
+frozen=${w[0]}
+kill -STOP "$frozen"
+# Found by the application heartbeat or by CAF's connection timeout, whichever is first.
+wait_line "$TMP/run_kill/events.jsonl" '"change":"left"' 2 30 > /dev/null \
+  || fail "freeze: the frozen worker was not detected"
+kill -CONT "$frozen"
+# Thawed, it finds itself cut off and joins again.
+wait_line "$TMP/run_kill/events.jsonl" '"change":"rejoined"' 2 30 > /dev/null \
+  || fail "freeze: the thawed worker did not rejoin: $(cat "$TMP/kill_w0.log")"
+wait_for "$AGG_PID" 240; rc=$?
+[[ $rc -eq 0 ]] || fail "kill: aggregator exit $rc: $(cat "$TMP/kill.log")"
+check_summary "$TMP/run_kill" kill
+grep -q "as worker $victim_id" "$TMP/kill_w3.log" || fail "kill: the new process did not take id $victim_id: $(cat "$TMP/kill_w3.log")"
+"$PY" - "$TMP/run_kill" "$victim_id" <<'PYEOF' || fail "kill: crash accounting and rejoin"
+import json, sys
+run, victim = sys.argv[1], int(sys.argv[2])
+s = json.load(open(run + "/summary.json"))
+w = next(x for x in s["per_worker"] if x["id"] == victim)
+events = [json.loads(l) for l in open(run + "/events.jsonl")]
+rejoined = [e["t"] for e in events if e.get("type") == "membership" and e.get("worker") == victim
+            and e.get("change") == "rejoined"][:1]
+ok = True
+if s["rejected_messages"] != 0:
+    print("FAIL: rejected_messages", s["rejected_messages"]); ok = False
+if w["crashes"] < 1 or w["incarnations"] < 2:
+    print("FAIL: crashes", w["crashes"], "incarnations", w["incarnations"]); ok = False
+if not rejoined:
+    print("FAIL: no rejoined event"); ok = False
+else:
+    after = [e for e in events if e.get("type") == "round" and e["t"] > rejoined[0]
+             and victim in e.get("participants", [])]
+    if not after:
+        print("FAIL: the rejoined worker never contributed"); ok = False
+dropped = [e for e in events if e.get("type") == "dropped" and e.get("worker") == victim
+           and e.get("reason") == "crashed"]
+if not dropped:
+    print("FAIL: no crashed-dropped event for the killed worker"); ok = False
+sys.exit(0 if ok else 1)
+PYEOF
+
+# 3. The wrong token is refused and logged; garbage on the port does no harm; the right token
+#    gets in and the run completes.
+start_aggregator token "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+  --set cluster.workers=1 --set 'cluster.speeds=[1.0]' --set train.max_samples=20000 \
+  --token s3cret --out "$TMP/run_token"
+start_worker bad_token.log --token wrong
+wait_for "$WPID" 30; rc=$?
+[[ $rc -eq 2 ]] || fail "wrong token: worker exit $rc, want 2: $(cat "$TMP/bad_token.log")"
+grep -q "wrong token" "$TMP/bad_token.log" || fail "wrong token: the worker is not told why"
+# Not CAF's protocol at all: the middleman drops the connection, the aggregator keeps running.
+head -c 4096 /dev/urandom > "/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+printf 'GET / HTTP/1.0\r\n\r\n' > "/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+start_worker good_token.log --token s3cret
+wait_for "$WPID" 120 || fail "right token: worker failed: $(cat "$TMP/good_token.log")"
+wait_for "$AGG_PID" 120; rc=$?
+[[ $rc -eq 0 ]] || fail "token: aggregator exit $rc: $(cat "$TMP/token.log")"
+grep -q '"type":"refused"' "$TMP/run_token/events.jsonl" || fail "wrong token: refusal not in events.jsonl"
+grep -q "refused a worker" "$TMP/token.log" || fail "wrong token: refusal not on the aggregator's stderr"
+grep -q 's3cret' "$TMP/run_token/config.toml" && fail "the token was written to config.toml"
+
+# 4. `hetsgd run` with cluster.mode = "processes" starts its workers and leaves none behind.
+timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+  --set 'cluster.mode="processes"' --set train.max_samples=30000 --out "$TMP/run_local" \
+  > "$TMP/local.log" 2>&1
+rc=$?
+[[ $rc -eq 0 ]] || fail "run with worker processes: exit $rc: $(cat "$TMP/local.log")"
+check_summary "$TMP/run_local" "run (processes)"
+pgrep -f "worker --connect 127.0.0.1:.* --exit-with-parent" > /dev/null \
+  && fail "run left worker processes behind"
+
+# 5. A worker that cannot reach any aggregator gives up after --reconnect seconds.
+timeout 30 "$BIN" worker --connect 127.0.0.1:1 --reconnect 1 > "$TMP/noagg.log" 2>&1
+rc=$?
+[[ $rc -eq 1 ]] || fail "no aggregator: worker exit $rc, want 1"
+grep -q "cannot reach the aggregator" "$TMP/noagg.log" || fail "no aggregator: message: $(cat "$TMP/noagg.log")"
+
+if [[ $failures -gt 0 ]]; then
+  echo "$failures failure(s)"
+  exit 1
+fi
+echo "all process tests passed"
