@@ -49,6 +49,9 @@ struct held_push {
   caf::typed_response_promise<job_msg> promise;
 };
 
+/// More samples than any push can honestly carry (a sanity bound on a peer's claim).
+constexpr std::uint64_t max_samples_per_push = 1ULL << 32;
+
 struct worker_slot {
   caf::actor handle;
   std::uint64_t non_finite_reported = 0;  ///< non-finite pushes told on stderr (rate-limited)
@@ -968,6 +971,51 @@ void on_member_lost(self_ptr self, worker_id w, const std::string& why) {
 
 }  // namespace
 
+namespace {
+
+/// Why a push cannot be used ("" = it can): checked before anything reads it, because a worker
+/// in another process may send anything (a bug, a version mismatch, an attacker with the token).
+std::string malformed(const aggregator_state& s, const contribution_msg& c) {
+  const auto& t = c.payload.value;
+  if (!t.defined())
+    return "no payload";
+  if (t.scalar_type() != at::kFloat || t.dim() != 1 || t.numel() != s.weights.numel())
+    return "payload " + describe_tensor(t) + ", the model needs Float[" +
+           std::to_string(s.weights.numel()) + "]";
+  if (c.version > s.version)
+    return "computed on version " + std::to_string(c.version) + ", ahead of the aggregator's " +
+           std::to_string(s.version);
+  if (c.samples > max_samples_per_push)
+    return std::to_string(c.samples) + " samples in one push";
+  for (double d : {c.compute_s, c.busy_s, c.sent_at_s})
+    if (!std::isfinite(d) || d < 0.0)
+      return "a time of " + std::to_string(d) + " s";
+  return {};
+}
+
+/// Refuses push `c` of live worker c.worker: counted, logged, and booked as dropped (invalid),
+/// so that its samples still balance the worker's counters.
+void reject_push(self_ptr self, const contribution_msg& c, const std::string& why) {
+  auto& s = self->state;
+  auto& slot = s.slots[c.worker];
+  s.acct.rejected_messages += 1;
+  slot.last_seq_received = std::max(slot.last_seq_received, c.seq);
+  slot.samples_received += c.samples;
+  auto& a = s.acct.workers[c.worker];
+  a.samples_pushed += c.samples;
+  a.dropped[static_cast<std::size_t>(drop_reason::invalid)] += c.samples;
+  record(self, {{"type", "dropped"},
+                {"worker", c.worker},
+                {"reason", to_string(drop_reason::invalid)},
+                {"samples", c.samples},
+                {"why", why},
+                {"current_version", s.version}});
+  if (s.acct.rejected_messages <= 5)
+    std::cerr << "hetsgd: rejected a push of worker " << c.worker << ": " << why << "\n";
+}
+
+}  // namespace
+
 /// Takes push `c` of a live worker, in its order: books it, hands it to the policy and keeps
 /// `rp` to answer it with the worker's next job. `core_wait_s`: how long its message waited for
 /// a core (push latency accounting).
@@ -1187,6 +1235,11 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::runtime_error,
                                "duplicate push " + std::to_string(c.seq) + " from worker " +
                                  std::to_string(c.worker));
+      }
+      if (auto why = malformed(s, c); !why.empty()) {
+        reject_push(self, c, why);
+        return caf::make_error(caf::sec::invalid_argument,
+                               "push of worker " + std::to_string(c.worker) + " rejected: " + why);
       }
       auto rp = self->make_response_promise<job_msg>();
       if (c.seq > slot.last_seq_received + 1) {

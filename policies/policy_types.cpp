@@ -64,6 +64,7 @@ const char* to_string(drop_reason r) {
     case drop_reason::non_finite: return "non_finite";
     case drop_reason::late: return "late";
     case drop_reason::restarted: return "restarted";
+    case drop_reason::invalid: return "invalid";
   }
   return "unknown";
 }

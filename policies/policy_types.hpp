@@ -104,6 +104,7 @@ enum class drop_reason {
   non_finite,  ///< NaN or Inf in the payload
   late,        ///< arrived after its round closed
   restarted,   ///< its worker was told to restart
+  invalid,     ///< malformed (wrong size, dtype or version), from another process: never used
 };
 
 /// How the aggregator turns the applied contributions into one update.

@@ -284,6 +284,43 @@ CATCH_TEST_CASE("a NaN contribution is dropped, logged and counted, and counts a
   CATCH_CHECK(s["per_worker"][1]["dropped"]["non_finite"] == 0);
 }
 
+CATCH_TEST_CASE("a malformed push (wrong size, dtype or version) is rejected, booked as invalid, "
+                "and the run goes on",
+                "[aggregator][validation]") {
+  harness h;
+  start_two(h, ssgd(), "ssgd");
+  // What a worker in another process might send: the model has 3 parameters.
+  h.push(0, 0, 3, at::tensor({1.0f, 2.0f}));                     // too short
+  h.push(0, 0, 4, at::tensor({1.0, 2.0, 3.0}, at::kDouble));     // wrong dtype
+  h.push(0, 7, 5, g0());                                           // a version from the future
+  h.settle();
+  CATCH_REQUIRE(h.w->workers[0].errors.size() == 3);
+  CATCH_CHECK(h.w->workers[0].errors[0].find("Float[2]") != std::string::npos);
+  CATCH_CHECK(h.w->workers[0].errors[1].find("Double[3]") != std::string::npos);
+  CATCH_CHECK(h.w->workers[0].errors[2].find("version 7") != std::string::npos);
+  auto dropped = h.w->events_of_type("dropped");
+  CATCH_REQUIRE(dropped.size() == 3);
+  for (const auto& d : dropped) {
+    CATCH_CHECK(d["reason"] == "invalid");
+    CATCH_CHECK(d["worker"] == 0);
+  }
+  CATCH_CHECK(h.w->events_of_type("round").empty());  // nothing of it reached the policy
+  // Good pushes from both still make a round.
+  h.push(0, 0, 2, g0());
+  h.push(1, 0, 6, g1());
+  h.settle();
+  auto rounds = h.w->events_of_type("round");
+  CATCH_REQUIRE(rounds.size() == 1);
+  CATCH_CHECK(rounds[0]["participants"] == json::array({0, 1}));
+  h.stop_request();
+  h.settle();
+  CATCH_REQUIRE(h.w->outcomes.size() == 1);
+  auto s = json::parse(h.w->outcomes[0].summary_json);
+  CATCH_CHECK(s["rejected_messages"] == 3);
+  CATCH_CHECK(s["per_worker"][0]["dropped"]["invalid"] == 12);
+  CATCH_CHECK(s["samples_applied"] == 8);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. End by max_samples, with the accounting identity.
 
