@@ -88,6 +88,11 @@ struct aggregator_state {
   at::Tensor snapshot;   ///< immutable clone of `weights` at `version` (undefined: stale)
   at::Tensor retired_snapshot;  ///< the previous snapshot, reused when no one holds it
   at::Tensor sum_buffer;        ///< scratch for combining a round's contributions
+  /// cluster.transport = "gloo": this rank (0) of the round groups, the participants of the
+  /// current group (sorted) and its number.
+  std::unique_ptr<round_group_member> group;
+  std::vector<worker_id> group_members;
+  std::uint64_t group_serial = 0;
   version_t version = 0;
   membership_view members;
   std::vector<worker_slot> slots;
@@ -451,6 +456,69 @@ void restore_checkpoint(self_ptr self) {
   }
 }
 
+/// cluster.transport = "gloo": sums the payloads of `used` (left with their workers) into
+/// st.sum_buffer by an all-reduce of the participants and this aggregator (rank 0, adding
+/// zeros). The participants are asked to take part first; a new set of participants is a new
+/// group. False when the round cannot be summed: its contributions are then dropped
+/// (`collective`) and the model is left as it was.
+bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
+                      const nlohmann::json& weights) {
+  auto& st = self->state;
+  std::vector<worker_id> members;
+  std::string why;
+  for (const auto& e : used) {
+    members.push_back(e.meta.worker);
+    if (e.payload.defined())
+      why = "a round mixes payloads in messages and in the all-reduce";
+    if (!st.slots[e.meta.worker].live)
+      why = "worker " + std::to_string(e.meta.worker) + " left before its payload was summed";
+  }
+  for (const auto& w : weights)
+    if (w.get<double>() != 1.0)
+      why = "the policy weights contributions, an all-reduce only sums them";
+  std::sort(members.begin(), members.end());
+  if (std::adjacent_find(members.begin(), members.end()) != members.end())
+    why = "a worker has two contributions in one round (it keeps only its last payload)";
+  if (why.empty()) {
+    if (members != st.group_members) {
+      st.group_members = members;
+      st.group_serial += 1;
+    }
+    const int size = static_cast<int>(members.size()) + 1;
+    for (std::size_t i = 0; i < members.size(); ++i)
+      self->send(st.slots[members[i]].handle,
+                 reduce_request_msg{st.group_serial, static_cast<std::int32_t>(i + 1), size});
+    if (!st.sum_buffer.defined() || st.sum_buffer.numel() != st.weights.numel() ||
+        st.sum_buffer.use_count() > 1)
+      st.sum_buffer = at::zeros_like(st.weights);
+    else
+      st.sum_buffer.zero_();
+    // Blocks this scheduler thread for one all-reduce (what summing N payloads here would
+    // cost); the workers and the rendezvous store have threads of their own. Nothing is heard
+    // meanwhile, so no worker is blamed for the silence.
+    auto heard_all = [&] {
+      for (auto& slot : st.slots)
+        if (slot.remote)
+          slot.last_heard_s = now(self);
+    };
+    try {
+      st.group->all_reduce(st.group_serial, 0, size, st.sum_buffer.data_ptr<float>(),
+                           static_cast<std::size_t>(st.sum_buffer.numel()));
+      heard_all();
+      return true;
+    } catch (const collective_error& e) {
+      heard_all();
+      st.group_members.clear();  // whoever is left connects afresh next round
+      why = e.what();
+    }
+  }
+  std::cerr << "hetsgd: a round could not be summed: " << why << "\n";
+  record(self, {{"type", "collective_failed"}, {"why", why}, {"participants", members}});
+  for (const auto& e : used)
+    count_dropped(self, e.meta, drop_reason::collective);
+  return false;
+}
+
 void apply_round(self_ptr self, const round_decision& d) {
   auto& st = self->state;
   at::Tensor sum;
@@ -476,7 +544,11 @@ void apply_round(self_ptr self, const round_decision& d) {
     used.push_back(std::move(it->second));
     st.pending.erase(it);
     auto& e = used.back();
-    {
+    if (!e.payload.defined()) {
+      // Left with its worker for the round's all-reduce (below).
+      weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
+      weight_total += wc.weight;
+    } else {
       // Σ a_k payload_k for every combine rule. Payloads are shared with their senders: read
       // them, never write. The first term is used as is (no copy); the sum is materialized
       // only when a second term comes, in a buffer kept across rounds (no allocation per round).
@@ -508,6 +580,12 @@ void apply_round(self_ptr self, const round_decision& d) {
   if (used.empty() || (d.combine == combine_rule::sample_weighted_mean && weighted_samples <= 0.0) ||
       (averaging && weight_total <= 0.0))
     return;
+  if (!used.front().payload.defined()) {
+    if (!all_reduce_round(self, used, weights))
+      return;
+    sum = st.sum_buffer;
+    sum_owned = true;
+  }
   // Each payload was checked on arrival; a sum of several could still overflow.
   if (sum_owned && !all_finite(sum)) {
     // A non-finite update never reaches the global model: the whole round is dropped.
@@ -977,9 +1055,16 @@ namespace {
 /// in another process may send anything (a bug, a version mismatch, an attacker with the token).
 std::string malformed(const aggregator_state& s, const contribution_msg& c) {
   const auto& t = c.payload.value;
-  if (!t.defined())
+  if (c.in_collective != static_cast<bool>(s.group))
+    return c.in_collective ? "a payload left for an all-reduce, but cluster.transport is local"
+                           : "a payload inside the message, but cluster.transport sums payloads "
+                             "with an all-reduce";
+  if (c.in_collective && t.defined())
+    return "a payload inside the message as well as in the all-reduce";
+  if (!c.in_collective && !t.defined())
     return "no payload";
-  if (t.scalar_type() != at::kFloat || t.dim() != 1 || t.numel() != s.weights.numel())
+  if (!c.in_collective &&
+      (t.scalar_type() != at::kFloat || t.dim() != 1 || t.numel() != s.weights.numel()))
     return "payload " + describe_tensor(t) + ", the model needs Float[" +
            std::to_string(s.weights.numel()) + "]";
   if (c.version > s.version)
@@ -1069,7 +1154,7 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
     slot.waiting.clear();
     return;
   }
-  if (auto& e = s.pending[m.id]; !all_finite(e.payload)) {
+  if (auto& e = s.pending[m.id]; e.payload.defined() && !all_finite(e.payload)) {
     // Its samples are dropped (non_finite) and never touch the model. The policy still sees
     // the arrival, as an empty one (no samples, a payload that changes nothing), so that a
     // policy waiting for this worker's hand-over goes on exactly as if it had computed
@@ -1141,6 +1226,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   self->monitor(st.p.batch_controller);
   if (st.p.heartbeat_timeout_s > 0.0)
     self->delayed_send(self, to_duration(st.p.heartbeat_check_s), watchdog_atom::value);
+  if (!st.p.collective.backend.empty())
+    st.group = std::make_unique<round_group_member>(self->system(), st.p.collective);
   // Ask for the batch plan; the run starts once it and every worker's join are in.
   self->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), batch_atom::value,
                 static_cast<std::uint64_t>(st.p.workers))

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "actors/checkpoint_state.hpp"
+#include "actors/round_collective.hpp"
 #include "actors/run_clock.hpp"
 #include "actors/worker_counters.hpp"
 #include "policies/round_policy.hpp"
@@ -53,6 +54,9 @@ struct aggregator_params {
   std::uint64_t seed = 0;
   caf::actor evaluator;
   caf::actor recorder;
+  /// cluster.transport = "gloo": rounds are summed by an all-reduce of their participants, with
+  /// the aggregator as rank 0.
+  collective_params collective;
   caf::actor batch_controller;
   /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
   std::shared_ptr<counter_board> counters;

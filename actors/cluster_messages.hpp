@@ -42,13 +42,14 @@ struct worker_assignment_msg {
   caf::actor aggregator;
   caf::actor batch_controller;
   caf::actor recorder;            ///< timeline spans (null: no trace)
+  caf::actor rendezvous;          ///< the collective's rendezvous store (null: no collective)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_assignment_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_assignment_msg"), x.id, x.incarnation,
            x.config_toml, x.speed, x.base_rate, x.seed, x.clock_now_s, x.aggregator,
-           x.batch_controller, x.recorder);
+           x.batch_controller, x.recorder, x.rendezvous);
 }
 
 /// Worker process → aggregator, every cluster.heartbeat_s: I am alive, and this is what my

@@ -90,6 +90,7 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
       a.batch_controller = st.p.batch_controller;
       if (st.p.trace)
         a.recorder = st.p.recorder;
+      a.rendezvous = st.p.rendezvous;
       std::cerr << "hetsgd: worker " << id << " joined from " << hello.host << " pid "
                 << hello.pid << " (speed " << a.speed << ")\n";
       return a;

@@ -31,6 +31,7 @@ struct front_door_params {
   caf::actor aggregator;
   caf::actor batch_controller;
   caf::actor recorder;
+  caf::actor rendezvous;          ///< the round groups' store (null: transport "local")
   bool trace = false;             ///< give workers the recorder for timeline spans
 };
 

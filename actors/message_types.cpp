@@ -23,6 +23,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<worker_hello_msg>("hetsgd::worker_hello_msg");
   cfg.add_message_type<worker_assignment_msg>("hetsgd::worker_assignment_msg");
   cfg.add_message_type<heartbeat_msg>("hetsgd::heartbeat_msg");
+  cfg.add_message_type<reduce_request_msg>("hetsgd::reduce_request_msg");
 }
 
 }  // namespace hetsgd

@@ -57,12 +57,16 @@ struct contribution_msg {
   double sent_at_s = 0.0;
   double busy_s = 0.0;            ///< compute plus emulated slowness: the step time
   std::uint64_t seq = 0;          ///< the incarnation's push number, 1, 2, ... (link recovery)
+  /// The payload stays with the worker (undefined here) and is summed by the collective when
+  /// the aggregator closes the round (cluster.transport = "gloo").
+  bool in_collective = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contribution_msg& x) {
   return f(caf::meta::type_name("hetsgd::contribution_msg"), x.worker, x.version, x.samples,
-           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s, x.busy_s, x.seq);
+           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s, x.busy_s, x.seq,
+           x.in_collective);
 }
 
 /// Worker → aggregator when it stops: what it did over the whole run.
@@ -208,6 +212,20 @@ struct throughput_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, throughput_msg& x) {
   return f(caf::meta::type_name("hetsgd::throughput_msg"), x.worker, x.samples, x.compute_s);
+}
+
+/// Aggregator → the participants of a round it closed (cluster.transport = "gloo"): sum your
+/// last payload with the others, now, in group `group` (rank 0 is the aggregator; a new group
+/// number means the participants changed: connect afresh under the prefix "group-<n>/").
+struct reduce_request_msg {
+  std::uint64_t group = 0;
+  std::int32_t rank = 0;
+  std::int32_t size = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, reduce_request_msg& x) {
+  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size);
 }
 
 }  // namespace hetsgd

@@ -13,7 +13,7 @@ void configure_network(caf::actor_system_config& cfg, double heartbeat_s, double
     return caf::timespan{std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s))};
   };
   cfg.set("middleman.heartbeat-interval", span(heartbeat_s));
-  cfg.set("middleman.connection-timeout", span(timeout_s));
+  cfg.set("middleman.connection-timeout", span(2.0 * timeout_s));
 }
 
 }  // namespace hetsgd

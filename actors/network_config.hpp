@@ -11,7 +11,9 @@ class actor_system_config;
 namespace hetsgd {
 
 /// Loads the middleman and sets `middleman.heartbeat-interval` to heartbeat_s and
-/// `middleman.connection-timeout` to timeout_s (seconds).
+/// `middleman.connection-timeout` to 2 × timeout_s (seconds): hetsgd's own heartbeat (every
+/// worker process, timeout_s) finds a frozen worker first; CAF's cuts a connection that stays
+/// silent well beyond it, e.g. to a frozen aggregator.
 void configure_network(caf::actor_system_config& cfg, double heartbeat_s, double timeout_s);
 
 }  // namespace hetsgd

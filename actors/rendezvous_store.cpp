@@ -73,7 +73,9 @@ collective_errc code_of(const caf::error& e) {
 }  // namespace
 
 caf::actor spawn_rendezvous_store(caf::actor_system& sys, rendezvous_limits limits) {
-  return sys.spawn(store_behavior, limits);
+  // Its own thread: ranks connect while the aggregator blocks in an all-reduce, and a machine
+  // with one scheduler thread must still answer them.
+  return sys.spawn<caf::detached>(store_behavior, limits);
 }
 
 void rendezvous_client::set(const std::string& key, const std::vector<char>& value) {

@@ -16,7 +16,7 @@
 
 namespace hetsgd {
 
-constexpr std::size_t drop_reason_count = 6;
+constexpr std::size_t drop_reason_count = 7;
 
 /// What one worker's link did under link faults: what it lost (both ways, from the worker's
 /// final report), what the aggregator's probe answers found (pushes that never came; answers

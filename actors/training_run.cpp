@@ -13,6 +13,7 @@
 #include <thread>
 #include <fstream>
 #include <malloc.h>
+#include <unistd.h>
 
 #include "actors/aggregator_actor.hpp"
 #include "actors/atoms.hpp"
@@ -26,6 +27,7 @@
 #include "actors/message_types.hpp"
 #include "actors/network_config.hpp"
 #include "actors/recorder_actor.hpp"
+#include "actors/rendezvous_store.hpp"
 #include "actors/simulated_clock.hpp"
 #include "actors/simulation_driver.hpp"
 #include "actors/solo_rate_cache.hpp"
@@ -152,10 +154,30 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
     return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
            join(implemented) + ")";
-  if (cfg.cluster.transport != "local")
-    return "cluster.transport: \"" + cfg.cluster.transport +
-           "\" is not implemented in this build (use \"local\": tensors go through the "
-           "aggregator, as raw bytes between processes)";
+  if (cfg.cluster.transport == "nccl")
+    return "cluster.transport: \"nccl\" is not wired into the rounds in this build (the NCCL "
+           "collective is built and tested on its own, docs/gpu.md); use \"gloo\" or \"local\"";
+  if (cfg.cluster.transport == "gloo") {
+    // An all-reduce sums; it carries the policies whose every round is everyone's unweighted
+    // sum. The others (subsets, weights, local steps) send their tensors to the aggregator.
+    const bool all_reduce_policy =
+      (cfg.policy.name == "ssgd" && cfg.policy.ssgd.round_timeout_s == 0.0) ||
+      cfg.policy.name == "dbs";
+    if (!all_reduce_policy)
+      return "cluster.transport: \"gloo\" carries the policies whose rounds sum every worker's "
+             "gradient (ssgd without policy.ssgd.round_timeout_s, dbs); policy \"" +
+             cfg.policy.name + "\" needs \"local\" (tensors through the aggregator)";
+    if (cfg.cluster.clock == "simulated")
+      return "cluster.transport: \"gloo\" needs cluster.clock = \"real\" (the simulated clock "
+             "models the network itself)";
+    if (!cfg.faults.empty())
+      return cfg.faults.front().source + ": faults need cluster.transport = \"local\" in this "
+             "build";
+    if (cfg.network.latency_s > 0.0 || cfg.network.bandwidth_mb_s > 0.0 ||
+        !cfg.network.worker_latency_s.empty() || !cfg.network.worker_bandwidth_mb_s.empty())
+      return "network: a modelled network needs cluster.transport = \"local\" (with \"gloo\" "
+             "the tensors cross the real one)";
+  }
   if (cfg.cluster.mode == "processes") {
     if (cfg.cluster.clock == "simulated")
       return "cluster.mode: \"processes\" needs cluster.clock = \"real\" (a simulated cluster "
@@ -200,6 +222,26 @@ std::string unsupported_in_this_build(const run_config& cfg) {
              "\" is not implemented in this build (implemented: slowdown, disturbance, pause, "
              "nan, crash, rejoin, delay, drop, slow_link)";
   return {};
+}
+
+/// The address the aggregator's rank of the round groups listens on: the host of
+/// cluster.listen (its own name when that is a wildcard), or loopback in one process.
+std::string collective_host_for(const std::string& listen) {
+  std::string why;
+  const auto at = parse_endpoint(listen, why);
+  if (!at)
+    return "127.0.0.1";
+  if (at->host == "0.0.0.0" || at->host == "::") {
+    char name[256] = {};
+    return gethostname(name, sizeof name - 1) == 0 ? std::string(name) : "127.0.0.1";
+  }
+  return at->host;
+}
+
+/// How long connecting a round group and one all-reduce may take: a peer that misses it has
+/// died or frozen, which the heartbeat finds in the same time.
+double collective_timeout_s(const run_config& cfg) {
+  return std::min(cfg.cluster.request_timeout_s, std::max(5.0, cfg.cluster.heartbeat_timeout_s));
 }
 
 run_result run_training(const run_config& cfg, const run_options& opts) {
@@ -418,6 +460,18 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.seed = cfg.run.seed;
   ap.evaluator = evaluator;
   ap.recorder = recorder;
+  // cluster.transport = "gloo": the rounds' all-reduce meets through this store, reachable
+  // wherever the aggregator is (worker processes get its handle with their assignment).
+  collective_params coll;
+  caf::actor rendezvous;
+  if (cfg.cluster.transport == "gloo") {
+    rendezvous = spawn_rendezvous_store(sys);
+    coll.backend = "gloo";
+    coll.rendezvous = rendezvous;
+    coll.host = collective_host_for(cfg.cluster.mode == "processes" ? cfg.cluster.listen : "");
+    coll.timeout_s = collective_timeout_s(cfg);
+  }
+  ap.collective = coll;
   ap.batch_controller = controller;
   auto counters = std::make_shared<counter_board>();
   ap.counters = counters;
@@ -438,7 +492,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
     static_cast<std::size_t>(cfg.cluster.workers), 0);
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
-                            counters, worker_seed, incarnations, recorder](worker_id id) {
+                            counters, worker_seed, incarnations, recorder, coll](worker_id id) {
     worker_params wp;
     if (cfg.output.trace)
       wp.recorder = recorder;
@@ -464,6 +518,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.aggregator = aggregator;
     wp.batch_controller = controller;
     wp.counters = counters->open(id);
+    wp.collective = coll;
     return spawn_worker(sys, std::move(wp));
   };
   std::vector<caf::actor> workers;
@@ -479,6 +534,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     fp.aggregator = aggregator;
     fp.batch_controller = controller;
     fp.recorder = recorder;
+    fp.rendezvous = rendezvous;
     fp.trace = cfg.output.trace;
     front_door = spawn_front_door(sys, std::move(fp));
     std::string why;
@@ -521,6 +577,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
       caf::anon_send_exit(injector, caf::exit_reason::user_shutdown);
     if (front_door)
       caf::anon_send_exit(front_door, caf::exit_reason::user_shutdown);
+    if (rendezvous)
+      caf::anon_send_exit(rendezvous, caf::exit_reason::user_shutdown);
     for (auto& w : workers)
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     for (auto* a : {&aggregator, &evaluator, &recorder, &controller})

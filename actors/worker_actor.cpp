@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <deque>
+#include <iostream>
 #include <map>
 #include <optional>
 
@@ -103,6 +104,10 @@ struct worker_state {
   /// Simulated clock: how long each micro-batch takes in virtual time (unset with the real
   /// clock, where it is measured).
   std::optional<step_time_model> sim;
+  /// cluster.transport = "gloo": the last payload, kept for the round's all-reduce, and this
+  /// worker's side of the round groups.
+  at::Tensor round_payload;
+  std::unique_ptr<round_group_member> group;
 
   static inline const char* name = "hetsgd.worker";
 };
@@ -320,6 +325,12 @@ at::Tensor push(self_ptr self) {
   }
   if (st.poisoned)
     c.payload.value.fill_(std::numeric_limits<float>::quiet_NaN());  // a `nan` fault
+  if (st.group) {
+    // The payload stays here until the aggregator closes the round and asks for the sum.
+    st.round_payload = c.payload.value;
+    c.payload.value = at::Tensor();
+    c.in_collective = true;
+  }
   if (st.p.counters)
     st.p.counters->samples_pushed += st.job_samples;
   c.sent_at_s = st.p.clock->now_s();
@@ -632,6 +643,25 @@ void on_upload_request(self_ptr self, version_t version) {
     s.upload_requested = true;
 }
 
+/// The aggregator closed a round this worker's last push is in: sum the kept payload with the
+/// other participants. A failure costs only this round (the aggregator drops it and says so).
+void reduce_for_round(self_ptr self, const reduce_request_msg& r) {
+  auto& st = self->state;
+  if (!st.group)
+    return;
+  // No payload kept (it cannot happen in the policies this transport carries): zeros, so that
+  // the others are not left waiting.
+  auto payload = st.round_payload.defined() ? st.round_payload
+                                            : at::zeros_like(flatten_parameters(*st.model));
+  st.round_payload = at::Tensor();
+  try {
+    st.group->all_reduce(r.group, r.rank, r.size, payload.data_ptr<float>(),
+                         static_cast<std::size_t>(payload.numel()));
+  } catch (const collective_error& e) {
+    std::cerr << "hetsgd: worker " << st.p.id << ": " << e.what() << "\n";
+  }
+}
+
 caf::behavior worker_actor(self_ptr self, worker_params params) {
   auto& st = self->state;
   st.p = std::move(params);
@@ -657,6 +687,8 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
     fail(self, std::string("setup failed: ") + e.what());
     return {};
   }
+  if (!st.p.collective.backend.empty())
+    st.group = std::make_unique<round_group_member>(self->system(), st.p.collective);
   start_waiting(self);
   self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), join_atom::value, st.p.id)
     .then([=](job_msg& j) { on_job(self, j); },
@@ -695,6 +727,7 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       guarded([&] { send_down(self, std::move(in), t.after_s); });
     },
     [=](link_atom, bool up) { guarded([&] { up ? deliver_up(self) : deliver_down(self); }); },
+    [=](const reduce_request_msg& r) { guarded([&] { reduce_for_round(self, r); }); },
     [=](probe_atom, std::uint64_t seq) { guarded([&] { probe(self, seq); }); },
     [=](compute_atom, std::uint64_t seq) {
       auto& s = self->state;

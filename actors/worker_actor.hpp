@@ -22,6 +22,7 @@
 #include <string>
 
 #include "actors/step_time_model.hpp"
+#include "actors/round_collective.hpp"
 #include "actors/run_clock.hpp"
 #include "actors/worker_counters.hpp"
 #include "policies/policy_types.hpp"
@@ -48,6 +49,8 @@ struct worker_params {
   caf::actor batch_controller;
   std::shared_ptr<worker_counters> counters;  ///< survives the actor (crash accounting); may be null
   caf::actor recorder;              ///< gets the worker's timeline spans (null: no trace)
+  /// cluster.transport = "gloo": payloads stay here and are summed in the round's all-reduce.
+  collective_params collective;
   /// The network model of this worker's link (link faults come on top).
   double link_latency_s = 0.0;
   double link_bandwidth = 0.0;      ///< bytes/s per direction (0 = unlimited)

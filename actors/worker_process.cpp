@@ -17,6 +17,7 @@
 #include "actors/worker_actor.hpp"
 #include "actors/worker_counters.hpp"
 #include "config/config_loader.hpp"
+#include "config/endpoint.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/torch_threads.hpp"
 
@@ -142,6 +143,14 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     wp.aggregator = a.aggregator;
     wp.batch_controller = a.batch_controller;
     wp.recorder = a.recorder;
+    if (a.rendezvous) {
+      wp.collective.backend = cfg.cluster.transport;
+      wp.collective.rendezvous = a.rendezvous;
+      wp.collective.host = o.collective_host.empty() ? (is_loopback(o.host) ? "127.0.0.1" : host_name())
+                                                     : o.collective_host;
+      wp.collective.timeout_s = std::min(cfg.cluster.request_timeout_s,
+                                         std::max(5.0, cfg.cluster.heartbeat_timeout_s));
+    }
     auto counters = std::make_shared<worker_counters>();
     wp.counters = counters;
     auto worker = spawn_worker(sys, std::move(wp));

@@ -16,6 +16,9 @@ struct worker_process_options {
   std::string token;
   double speed = 0.0;          ///< > 0: overrides the config's speed for this worker
   std::string device = "cpu";
+  /// The address other workers reach this one at for the round groups (cluster.transport =
+  /// "gloo"); "" = loopback when the aggregator is on loopback, else this host's name.
+  std::string collective_host;
   /// Until the first assignment tells the run's own values: how long to keep trying to reach
   /// the aggregator, and the middleman heartbeat (seconds).
   double reconnect_s = 30.0;

@@ -288,6 +288,9 @@ int main(int argc, char** argv) {
   worker->add_option("--speed", wopt.speed, "Relative speed of this worker (default: the config's)")
     ->check(CLI::PositiveNumber);
   worker->add_option("--device", wopt.device, "cpu (cuda:N needs a CUDA LibTorch, docs/gpu.md)");
+  worker->add_option("--host", wopt.collective_host,
+                     "Address other workers reach this one at, for cluster.transport = \"gloo\" "
+                     "(default: loopback, or this host's name when the aggregator is remote)");
   worker->add_option("--reconnect", wopt.reconnect_s,
                      "Seconds to keep trying to reach the aggregator before the first assignment");
   worker->add_flag("--exit-with-parent", exit_with_parent, "Die with the parent process")

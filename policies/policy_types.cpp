@@ -65,6 +65,7 @@ const char* to_string(drop_reason r) {
     case drop_reason::late: return "late";
     case drop_reason::restarted: return "restarted";
     case drop_reason::invalid: return "invalid";
+    case drop_reason::collective: return "collective";
   }
   return "unknown";
 }

@@ -105,6 +105,7 @@ enum class drop_reason {
   late,        ///< arrived after its round closed
   restarted,   ///< its worker was told to restart
   invalid,     ///< malformed (wrong size, dtype or version), from another process: never used
+  collective,  ///< the all-reduce that was to sum it failed (a participant died or was late)
 };
 
 /// How the aggregator turns the applied contributions into one update.

@@ -91,10 +91,14 @@ sys.exit(0 if ok else 1)
 PYEOF
 }
 
-# 1. ssgd and abs, an aggregator and 3 worker processes each.
-for policy in ssgd abs; do
+# 1. An aggregator and 3 worker processes each: ssgd and abs with their tensors through the
+#    aggregator, dbs with its rounds summed by a Gloo all-reduce.
+for case in ssgd:local abs:local dbs:gloo; do
+  policy=${case%%:*}
+  transport=${case##*:}
   start_aggregator "$policy" "$SRC/config/examples/default.toml" "${COMMON[@]}" \
-    --set "policy.name=\"$policy\"" --set train.max_samples=45000 --out "$TMP/run_$policy"
+    --set "policy.name=\"$policy\"" --set "cluster.transport=\"$transport\"" \
+    --set train.max_samples=45000 --out "$TMP/run_$policy"
   w=()
   for i in 0 1 2; do start_worker "${policy}_w$i.log"; w+=("$WPID"); done
   wait_for "$AGG_PID" 180; rc=$?
@@ -192,7 +196,15 @@ check_summary "$TMP/run_local" "run (processes)"
 pgrep -f "worker --connect 127.0.0.1:.* --exit-with-parent" > /dev/null \
   && fail "run left worker processes behind"
 
-# 5. A worker that cannot reach any aggregator gives up after --reconnect seconds.
+# 5. One process, the workers' rounds summed by Gloo over loopback instead of in memory.
+timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+  --set 'cluster.transport="gloo"' --set train.max_samples=30000 --out "$TMP/run_threads_gloo" \
+  > "$TMP/threads_gloo.log" 2>&1
+rc=$?
+[[ $rc -eq 0 ]] || fail "threads + gloo: exit $rc: $(cat "$TMP/threads_gloo.log")"
+check_summary "$TMP/run_threads_gloo" "threads + gloo"
+
+# 6. A worker that cannot reach any aggregator gives up after --reconnect seconds.
 timeout 30 "$BIN" worker --connect 127.0.0.1:1 --reconnect 1 > "$TMP/noagg.log" 2>&1
 rc=$?
 [[ $rc -eq 1 ]] || fail "no aggregator: worker exit $rc, want 1"
