@@ -1395,7 +1395,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
                                 std::to_string(s.p.heartbeat_timeout_s) + ")";
         auto handle = slot.handle;
         on_member_lost(self, static_cast<worker_id>(w), why);
-        self->send_exit(handle, caf::make_error(caf::sec::runtime_error, why));
+        self->send_exit(handle, caf::make_error(caf::sec::runtime_error, "expelled: " + why));
       }
       self->delayed_send(self, to_duration(s.p.heartbeat_check_s), watchdog_atom::value);
     },

@@ -183,6 +183,8 @@ worker_process_result run_worker_process(const worker_process_options& o) {
         if (dm.source == worker.address()) {
           finished = true;
           reason = dm.reason ? sys.render(dm.reason) : "";
+          // Expelled (its heartbeats stopped, e.g. the process was frozen): join again.
+          lost_aggregator = reason.find("expelled") != std::string::npos;
         } else if (dm.source == a.aggregator.address()) {
           lost_aggregator = true;
           finished = true;
@@ -202,7 +204,7 @@ worker_process_result run_worker_process(const worker_process_options& o) {
                     (clean ? " finished" : " failed: " + reason);
       return res;
     }
-    std::cerr << "hetsgd worker: lost the aggregator (" << reason << "); retrying for "
+    std::cerr << "hetsgd worker: lost the aggregator (" << reason << "); joining again within "
               << reconnect_s << " s\n";
   }
 }
