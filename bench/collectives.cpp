@@ -133,6 +133,7 @@ int collective_rank(const std::string& host, int port, int rank, const collectiv
   setup.rank = rank;
   setup.size = o.ranks;
   setup.timeout = std::chrono::seconds(o.timeout_s);
+  setup.count_non_finite = false;  // as the rounds use it (the aggregator checks the sum)
   const auto timeout = std::chrono::milliseconds(o.timeout_s * 1000);
   try {
     auto c = make_collective(setup);

@@ -6,6 +6,9 @@
 # Usage: bench/ddp_compare.sh BUILD OUT.json
 # Environment (defaults): DDP_WORKERS (2) DDP_BATCH (64, per worker) DDP_LR (0.05)
 #   DDP_MOMENTUM (0.0) DDP_SAMPLES (64000) DDP_REPS (3) DDP_TIMEOUT_S (300, per run)
+#   DDP_HETSGD_MODE (threads): how hetsgd runs its workers: threads (one process, tensors in
+#   memory), processes-local (worker processes, tensors through the aggregator over CAF) or
+#   processes-gloo (worker processes, rounds summed by a Gloo all-reduce)
 # Without python3-torch it writes {"error": ...} and exits 0; a run that fails exits 1.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then
@@ -22,6 +25,14 @@ MOMENTUM=${DDP_MOMENTUM:-0.0}
 SAMPLES=${DDP_SAMPLES:-64000}
 REPS=${DDP_REPS:-3}
 TIMEOUT_S=${DDP_TIMEOUT_S:-300}
+MODE=${DDP_HETSGD_MODE:-threads}
+case $MODE in
+  threads) mode_sets=() ;;
+  processes-local) mode_sets=(--set 'cluster.mode="processes"' --set 'cluster.transport="local"') ;;
+  processes-gloo) mode_sets=(--set 'cluster.mode="processes"' --set 'cluster.transport="gloo"') ;;
+  *) echo "ddp_compare: DDP_HETSGD_MODE=$MODE is not threads, processes-local or processes-gloo" >&2
+     exit 2 ;;
+esac
 SEED=42
 PY=/usr/bin/python3
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
@@ -56,6 +67,8 @@ hetsgd_cmd=("$BUILD/hetsgd" run config/examples/default.toml
   --set train.lr="$LR" --set train.momentum="$MOMENTUM" --set train.weight_decay=0.0
   --set train.max_samples="$SAMPLES" --set train.max_seconds=0 --set train.eval_every_s=100000.0
   --set output.plots=false --set output.progress_every_s=0)
+params_cmd=("${hetsgd_cmd[@]}")  # checkpoints (for the parameter count) need one process
+hetsgd_cmd+=("${mode_sets[@]}")
 ddp_cmd=("$PY" bench/ddp_baseline.py --workers "$N" --batch "$BATCH" --lr "$LR"
   --momentum "$MOMENTUM" --weight-decay 0 --samples "$SAMPLES" --seed "$SEED"
   --timeout "$TIMEOUT_S")
@@ -69,12 +82,12 @@ fail() {
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 # The parameter count hetsgd trains: the weights blob of a checkpoint of a tiny run.
-timeout "$TIMEOUT_S" "${hetsgd_cmd[@]}" --set train.max_samples=$((N * BATCH)) \
+timeout "$TIMEOUT_S" "${params_cmd[@]}" --set train.max_samples=$((N * BATCH)) \
   --set checkpoint.every_s=100000.0 --out "$tmp/params" >"$tmp/params.log" 2>&1 ||
   fail "hetsgd (parameter count run) failed: $(tail -3 "$tmp/params.log")"
 
 for r in $(seq "$REPS"); do
-  echo "ddp_compare: rep $r/$REPS: hetsgd ssgd, $N workers, $SAMPLES samples" >&2
+  echo "ddp_compare: rep $r/$REPS: hetsgd ssgd ($MODE), $N workers, $SAMPLES samples" >&2
   t0=$EPOCHREALTIME
   timeout "$TIMEOUT_S" "${hetsgd_cmd[@]}" --out "$tmp/hetsgd-$r" >"$tmp/hetsgd-$r.log" 2>&1 ||
     fail "hetsgd rep $r failed (exit $?): $(tail -3 "$tmp/hetsgd-$r.log")"
@@ -136,6 +149,7 @@ result = {
     "config_hash": fnv1a64(effective),  # of hetsgd's effective config.toml, as bench_runtime's
     "seed": $SEED,
     "model": "mlp",
+    "hetsgd_mode": "$MODE",
     "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     "openblas_threads": int(os.environ.get("OPENBLAS_NUM_THREADS", "0")),
     "machine": {"cores": os.cpu_count(), "loadavg_start": "$load_start",

@@ -41,7 +41,7 @@ private:
 
 /// What one all-reduce did.
 struct reduce_result {
-  std::int64_t non_finite = 0;  ///< NaN or infinite elements in the reduced result
+  std::int64_t non_finite = 0;  ///< NaN or infinite elements in the result (0 when not counted)
 };
 
 /// A group of `size()` ranks that reduce buffers together. Calls on one object must come from
@@ -71,6 +71,9 @@ struct collective_setup {
   std::string host = "127.0.0.1"; ///< gloo: the address this rank listens on for its peers
   int device = 0;                 ///< nccl: the CUDA device index
   std::chrono::milliseconds timeout{30000};  ///< for connecting to all peers
+  /// Count NaN/Inf in every result (reduce_result::non_finite). A caller that checks the
+  /// result itself turns it off: on the CPU it is one more pass over the buffer.
+  bool count_non_finite = true;
 };
 
 /// Builds the named backend. Throws collective_error: not_compiled for a backend missing from

@@ -61,7 +61,7 @@ void ignore_sigpipe() {
 }  // namespace
 
 gloo_collective::gloo_collective(const collective_setup& setup)
-  : rank_(setup.rank), size_(setup.size) {
+  : rank_(setup.rank), size_(setup.size), count_non_finite_(setup.count_non_finite) {
   ignore_sigpipe();
   if (setup.store == nullptr)
     throw collective_error(collective_errc::invalid, "gloo collective: no rendezvous store");
@@ -111,10 +111,12 @@ reduce_result gloo_collective::all_reduce(float* data, std::size_t n, float scal
     }
   }
   reduce_result result;
-  for (std::size_t i = 0; i < n; ++i) {
-    data[i] *= scale;
-    result.non_finite += std::isfinite(data[i]) ? 0 : 1;
-  }
+  if (scale != 1.0f)
+    for (std::size_t i = 0; i < n; ++i)
+      data[i] *= scale;
+  if (count_non_finite_)
+    for (std::size_t i = 0; i < n; ++i)
+      result.non_finite += std::isfinite(data[i]) ? 0 : 1;
   return result;
 }
 

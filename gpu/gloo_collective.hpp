@@ -33,6 +33,7 @@ private:
   int rank_;
   int size_;
   std::uint32_t next_tag_ = 0;
+  bool count_non_finite_ = true;
   bool broken_ = false;
 };
 
