@@ -45,4 +45,8 @@ mkdir -p bench/results
 # 2 workers of one thread each, alternately 3 times (about 1 minute). Needs Debian's
 # python3-torch (HETSGD_EXTRAS=1 tools/install_deps.sh); without it the JSON says so.
 bash bench/ddp_compare.sh "$BUILD" bench/results/ddp_compare.json
+# The same with 2 worker processes whose rounds are summed by a Gloo all-reduce (issue 7's
+# figure), 2 reps (about 1 minute).
+DDP_HETSGD_MODE=processes-gloo DDP_REPS=2 bash bench/ddp_compare.sh "$BUILD" \
+  bench/results/ddp_compare_processes_gloo.json
 echo "bench: results in bench/results/ ($SECONDS s)"
