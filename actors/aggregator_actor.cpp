@@ -1067,7 +1067,9 @@ std::string malformed(const aggregator_state& s, const contribution_msg& c) {
       (t.scalar_type() != at::kFloat || t.dim() != 1 || t.numel() != s.weights.numel()))
     return "payload " + describe_tensor(t) + ", the model needs Float[" +
            std::to_string(s.weights.numel()) + "]";
-  if (c.version > s.version)
+  // An OD-SGD worker tags its push with the version its local step leads to: one ahead.
+  const version_t lead = s.p.policy->traits().mode == worker_mode::delayed_local ? 1 : 0;
+  if (c.version > s.version + lead)
     return "computed on version " + std::to_string(c.version) + ", ahead of the aggregator's " +
            std::to_string(s.version);
   if (c.samples > max_samples_per_push)

@@ -195,7 +195,10 @@ std::vector<key_spec> build_registry() {
                       "threads = all actors in one process; processes = one process per role")
                   .one_of({"threads", "processes"}));
   b.push_back(run_key(HETSGD_KEY(cluster.transport), "",
-                      "collective library that carries tensors between workers")
+                      "how tensors travel: local = through the aggregator (by reference in one "
+                      "process, raw bytes between processes); gloo = each round of ssgd or dbs "
+                      "summed by a Gloo all-reduce of its participants and the aggregator; nccl "
+                      "= the GPU collective (built, not wired into rounds yet)")
                   .one_of({"local", "gloo", "nccl"}));
   b.push_back(run_key(HETSGD_KEY(cluster.listen), "HOST:PORT",
                       "processes: where the aggregator listens for workers (port 0 = any free "
