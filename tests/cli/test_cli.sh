@@ -59,9 +59,19 @@ grep -qF -- "--set train.lr=abc" "$TMP/err" || fail "override error names the ov
 expect_rc 2 "missing file" -- "$BIN" validate "$TMP/none.toml"
 grep -qF "none.toml" "$TMP/err" || fail "missing file named"
 
-expect_rc 2 "not implemented mode" -- "$BIN" validate "$SRC/config/examples/default.toml" \
-  --set cluster.mode=processes
-grep -qF "cluster.mode" "$TMP/err" || fail "an unimplemented setting names the key"
+expect_rc 2 "not implemented transport" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set cluster.transport=nccl
+grep -qF "cluster.transport" "$TMP/err" || fail "an unimplemented setting names the key"
+expect_rc 2 "gloo with a subset policy" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set cluster.transport=gloo --set policy.name=asgd
+grep -qF "needs \"local\"" "$TMP/err" || fail "gloo refuses a policy it cannot sum, saying why"
+expect_rc 2 "non-loopback listen without a token" -- "$BIN" validate \
+  "$SRC/config/examples/default.toml" --set 'cluster.listen="0.0.0.0:7000"'
+grep -qF "requires cluster.token" "$TMP/err" || fail "listening beyond loopback needs a token"
+expect_rc 2 "bad listen address" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set 'cluster.listen="localhost"'
+grep -qF "cluster.listen" "$TMP/err" || fail "a bad listen address names the key"
+expect_rc 2 "worker with a bad address" -- "$BIN" worker --connect nowhere
 
 # The simulated clock with the default base_rate (the solo rate, measured once and cached):
 # the same config and seed give byte-identical events, metrics and summary.

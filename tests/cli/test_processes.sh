@@ -127,13 +127,18 @@ start_worker kill_w3.log; w+=("$WPID")
 wait_line "$TMP/run_kill/events.jsonl" '"change":"rejoined"' 1 60 > /dev/null || fail "kill: no rejoin"
 # A frozen worker (SIGSTOP) keeps its socket open: only the heartbeat deadline finds it.
 frozen=${w[0]}
+frozen_id=$(grep -o 'as worker [0-9]*' "$TMP/kill_w0.log" | head -1 | grep -o '[0-9]*$')
+left_re="\"change\":\"left\".*\"worker\":$frozen_id}"
+rejoin_re="\"change\":\"rejoined\".*\"worker\":$frozen_id}"
+left_before=$(grep -c "$left_re" "$TMP/run_kill/events.jsonl")
+rejoin_before=$(grep -c "$rejoin_re" "$TMP/run_kill/events.jsonl")
 kill -STOP "$frozen"
 # Found by the application heartbeat or by CAF's connection timeout, whichever is first.
-wait_line "$TMP/run_kill/events.jsonl" '"change":"left"' 2 30 > /dev/null \
-  || fail "freeze: the frozen worker was not detected"
+wait_line "$TMP/run_kill/events.jsonl" "$left_re" $((left_before + 1)) 30 > /dev/null \
+  || fail "freeze: the frozen worker $frozen_id was not detected"
 kill -CONT "$frozen"
 # Thawed, it finds itself cut off and joins again.
-wait_line "$TMP/run_kill/events.jsonl" '"change":"rejoined"' 2 30 > /dev/null \
+wait_line "$TMP/run_kill/events.jsonl" "$rejoin_re" $((rejoin_before + 1)) 30 > /dev/null \
   || fail "freeze: the thawed worker did not rejoin: $(cat "$TMP/kill_w0.log")"
 wait_for "$AGG_PID" 240; rc=$?
 [[ $rc -eq 0 ]] || fail "kill: aggregator exit $rc: $(cat "$TMP/kill.log")"

@@ -198,12 +198,24 @@ CATCH_TEST_CASE("a missing data set names the package to install", "[e2e]") {
 }
 
 CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "[e2e]") {
-  auto cfg = load({"cluster.mode=processes"});
-  hetsgd::run_options opts;
-  opts.out_dir = fresh_dir("unsupported");
-  auto res = hetsgd::run_training(cfg, opts);
-  CATCH_CHECK(res.exit_code == 2);
-  CATCH_CHECK(res.message.rfind("cluster.mode:", 0) == 0);
+  for (auto [set, key] : {std::pair<std::string, std::string>{"cluster.transport=nccl",
+                                                               "cluster.transport:"},
+                          {"cluster.transport=gloo,policy.name=asgd", "cluster.transport:"},
+                          {"cluster.mode=processes,cluster.clock=simulated", "cluster.mode:"}}) {
+    std::vector<std::string> sets;
+    for (std::size_t at = 0, comma; at < set.size(); at = comma + 1) {
+      comma = set.find(',', at);
+      if (comma == std::string::npos)
+        comma = set.size();
+      sets.push_back(set.substr(at, comma - at));
+    }
+    auto cfg = load(sets);
+    hetsgd::run_options opts;
+    opts.out_dir = fresh_dir("unsupported");
+    auto res = hetsgd::run_training(cfg, opts);
+    CATCH_CHECK(res.exit_code == 2);
+    CATCH_CHECK(res.message.rfind(key, 0) == 0);
+  }
 }
 
 CATCH_TEST_CASE("policy settings that cannot work are refused with exit 2 naming the key",
