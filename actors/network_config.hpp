@@ -16,4 +16,8 @@ namespace hetsgd {
 /// silent well beyond it, e.g. to a frozen aggregator.
 void configure_network(caf::actor_system_config& cfg, double heartbeat_s, double timeout_s);
 
+/// register_message_types + configure_network with the defaults of cluster.heartbeat_s (1 s) and
+/// cluster.heartbeat_timeout_s (10 s): a node of a hetsgd cluster before it knows the run's.
+void configure_cluster_node(caf::actor_system_config& cfg);
+
 }  // namespace hetsgd

@@ -13,7 +13,7 @@
 #include <iostream>
 #include <sstream>
 
-#include "actors/message_types.hpp"
+#include "actors/network_config.hpp"
 #include "actors/rendezvous_store.hpp"
 #include "bench/bench_json.hpp"
 #include "bench/child_process.hpp"
@@ -26,11 +26,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// A config for an actor system that talks to other processes, as hetsgd's own roles build it.
 struct networked_config : caf::actor_system_config {
-  networked_config() {
-    load<caf::io::middleman>();
-    register_message_types(*this);
-  }
+  networked_config() { configure_cluster_node(*this); }
 };
 
 /// The same iteration rule as bench/torch_allreduce.py: about 5 × 64 MiB moved per size, at

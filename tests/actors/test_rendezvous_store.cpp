@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "actors/message_types.hpp"
+#include "actors/network_config.hpp"
 #include "actors/rendezvous_store.hpp"
 #include "gpu/collective.hpp"
 
@@ -21,11 +21,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
+/// A config for an actor system that talks to other processes, as hetsgd's own roles build it.
 struct networked_config : caf::actor_system_config {
-  networked_config() {
-    load<caf::io::middleman>();
-    register_message_types(*this);
-  }
+  networked_config() { configure_cluster_node(*this); }
 };
 
 std::vector<char> bytes(const std::string& s) {
