@@ -63,7 +63,15 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
                         "see docs/gpu.md)");
       if (!(hello.speed >= 0.0) || hello.speed > 1e6)
         return refuse(self, hello, "speed " + std::to_string(hello.speed) + " is not in (0, 1e6]");
-      auto free = [&](std::size_t id) { return !st.slots[id].holder; };
+      // A slot is free when nobody holds it, or when its holder is this same process saying
+      // hello again (it lost its aggregator or was expelled; the down message of its previous
+      // hello may still be on its way).
+      const auto sender_node = self->current_sender() ? self->current_sender()->node()
+                                                      : caf::node_id();
+      auto free = [&](std::size_t id) {
+        const auto& h = st.slots[id].holder;
+        return !h || h.node() == sender_node;
+      };
       std::size_t id = st.slots.size();
       if (hello.previous_id >= 0 && static_cast<std::size_t>(hello.previous_id) < st.slots.size() &&
           free(static_cast<std::size_t>(hello.previous_id)))

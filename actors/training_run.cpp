@@ -224,6 +224,8 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   return {};
 }
 
+namespace {
+
 /// The address the aggregator's rank of the round groups listens on: the host of
 /// cluster.listen (its own name when that is a wildcard), or loopback in one process.
 std::string collective_host_for(const std::string& listen) {
@@ -243,6 +245,8 @@ std::string collective_host_for(const std::string& listen) {
 double collective_timeout_s(const run_config& cfg) {
   return std::min(cfg.cluster.request_timeout_s, std::max(5.0, cfg.cluster.heartbeat_timeout_s));
 }
+
+}  // namespace
 
 run_result run_training(const run_config& cfg, const run_options& opts) {
   run_result res;
