@@ -456,7 +456,8 @@ void restore_checkpoint(self_ptr self) {
   }
 }
 
-/// cluster.transport = "gloo": sums the payloads of `used` (left with their workers) into
+/// cluster.transport = "gloo": sums the payloads of `used` (left with their workers), each
+/// times its weight a_k (`weights`, in the order of `used`; each worker scales its own), into
 /// st.sum_buffer by an all-reduce of the participants and this aggregator (rank 0, adding
 /// zeros). The participants are asked to take part first; a new set of participants is a new
 /// group. False when the round cannot be summed: its contributions are then dropped
@@ -464,19 +465,20 @@ void restore_checkpoint(self_ptr self) {
 bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
                       const nlohmann::json& weights) {
   auto& st = self->state;
+  std::vector<std::pair<worker_id, double>> ranked;  // (worker, a_k), by worker id
   std::vector<worker_id> members;
   std::string why;
-  for (const auto& e : used) {
-    members.push_back(e.meta.worker);
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    const auto& e = used[i];
+    ranked.emplace_back(e.meta.worker, weights.at(i).get<double>());
     if (e.payload.defined())
       why = "a round mixes payloads in messages and in the all-reduce";
     if (!st.slots[e.meta.worker].live)
       why = "worker " + std::to_string(e.meta.worker) + " left before its payload was summed";
   }
-  for (const auto& w : weights)
-    if (w.get<double>() != 1.0)
-      why = "the policy weights contributions, an all-reduce only sums them";
-  std::sort(members.begin(), members.end());
+  std::sort(ranked.begin(), ranked.end());
+  for (const auto& [w, a] : ranked)
+    members.push_back(w);
   if (std::adjacent_find(members.begin(), members.end()) != members.end())
     why = "a worker has two contributions in one round (it keeps only its last payload)";
   if (why.empty()) {
@@ -485,9 +487,10 @@ bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
       st.group_serial += 1;
     }
     const int size = static_cast<int>(members.size()) + 1;
-    for (std::size_t i = 0; i < members.size(); ++i)
-      self->send(st.slots[members[i]].handle,
-                 reduce_request_msg{st.group_serial, static_cast<std::int32_t>(i + 1), size});
+    for (std::size_t i = 0; i < ranked.size(); ++i)
+      self->send(st.slots[ranked[i].first].handle,
+                 reduce_request_msg{st.group_serial, static_cast<std::int32_t>(i + 1), size,
+                                    ranked[i].second});
     if (!st.sum_buffer.defined() || st.sum_buffer.numel() != st.weights.numel() ||
         st.sum_buffer.use_count() > 1)
       st.sum_buffer = at::zeros_like(st.weights);

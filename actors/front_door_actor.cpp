@@ -7,6 +7,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/cluster_messages.hpp"
+#include "gpu/torch_device.hpp"
 
 namespace hetsgd {
 
@@ -56,11 +57,9 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
       if (!same_secret(hello.token, st.p.token))
         return refuse(self, hello, hello.token.empty() ? "no token given (the run requires one)"
                                                        : "wrong token");
-      if (hello.device != "cpu")
-        return refuse(self, hello,
-                      "device \"" + hello.device +
-                        "\": this build trains on the CPU only (Debian's LibTorch has no CUDA; "
-                        "see docs/gpu.md)");
+      // The worker checked that it can compute on its device; here only its form is checked.
+      if (std::string why; !parse_compute_device(hello.device, why))
+        return refuse(self, hello, why);
       if (!(hello.speed >= 0.0) || hello.speed > 1e6)
         return refuse(self, hello, "speed " + std::to_string(hello.speed) + " is not in (0, 1e6]");
       // A slot is free when nobody holds it, or when its holder is this same process saying

@@ -221,11 +221,15 @@ struct reduce_request_msg {
   std::uint64_t group = 0;
   std::int32_t rank = 0;
   std::int32_t size = 0;
+  /// The policy's weight a_k of this worker's contribution: the worker multiplies its payload
+  /// by it before the all-reduce, so the sum is Σ a_k payload_k (1 for a plain sum).
+  double weight = 1.0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reduce_request_msg& x) {
-  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size);
+  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size,
+           x.weight);
 }
 
 }  // namespace hetsgd

@@ -29,6 +29,7 @@ reduce_result round_group_member::all_reduce(std::uint64_t group, int rank, int 
       s.rank = rank;
       s.size = size;
       s.host = p_.host;
+      s.device = p_.device;
       s.timeout = timeout;
       s.count_non_finite = false;  // the aggregator checks the sum it applies
       current_ = make_collective(s);

@@ -1,6 +1,6 @@
 #pragma once
 /// \file
-/// The collective that sums a round's payloads (cluster.transport = "gloo"): instead of each
+/// The collective that sums a round's payloads (cluster.transport = "gloo" or "nccl"): instead of each
 /// worker sending its gradient to the aggregator, the round's participants and the aggregator
 /// (rank 0, adding zeros) all-reduce them, and the aggregator applies the sum. The aggregator
 /// numbers each distinct set of participants (a "group"); every rank connects afresh when the
@@ -24,6 +24,7 @@ struct collective_params {
   caf::actor rendezvous;        ///< the aggregator's rendezvous store
   std::string host = "127.0.0.1";  ///< the address this rank's peers reach it at
   double timeout_s = 30.0;      ///< deadline of connecting and of each all-reduce, seconds
+  int device = 0;               ///< nccl: the CUDA device index this rank stages its buffer on
 };
 
 /// One rank's side of the round groups. Not thread-safe: one actor uses it.

@@ -33,6 +33,7 @@
 #include "actors/solo_rate_cache.hpp"
 #include "actors/worker_actor.hpp"
 #include "config/endpoint.hpp"
+#include "gpu/backends.hpp"
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_parameters.hpp"
 #include "gpu/models.hpp"
@@ -154,29 +155,35 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
     return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
            join(implemented) + ")";
-  if (cfg.cluster.transport == "nccl")
-    return "cluster.transport: \"nccl\" is not wired into the rounds in this build (the NCCL "
-           "collective is built and tested on its own, docs/gpu.md); use \"gloo\" or \"local\"";
-  if (cfg.cluster.transport == "gloo") {
-    // An all-reduce sums; it carries the policies whose every round is everyone's unweighted
-    // sum. The others (subsets, weights, local steps) send their tensors to the aggregator.
-    const bool all_reduce_policy =
-      (cfg.policy.name == "ssgd" && cfg.policy.ssgd.round_timeout_s == 0.0) ||
-      cfg.policy.name == "dbs";
+  if (cfg.cluster.transport != "local") {
+    const std::string transport = "cluster.transport: \"" + cfg.cluster.transport + "\"";
+    // An all-reduce sums Σ a_k payload_k over a round's participants: it carries the policies
+    // whose every round takes every live worker (their traits say all_reduce). The others close
+    // rounds on a subset while the rest keep computing; they send their tensors to the
+    // aggregator.
+    bool all_reduce_policy = false;
+    try {
+      all_reduce_policy = make_round_policy(cfg.policy.name, policy_options(cfg))->traits().transfer ==
+                          transfer_kind::all_reduce;
+    } catch (const std::exception&) {
+      // Bad settings: reported below, by name.
+    }
+    if (cfg.policy.name == "ssgd" && cfg.policy.ssgd.round_timeout_s > 0.0)
+      all_reduce_policy = false;  // a round that times out closes on whoever arrived
     if (!all_reduce_policy)
-      return "cluster.transport: \"gloo\" carries the policies whose rounds sum every worker's "
-             "gradient (ssgd without policy.ssgd.round_timeout_s, dbs); policy \"" +
+      return transport + " carries the policies whose rounds take every worker (ssgd without "
+             "policy.ssgd.round_timeout_s, abs_sgd, dbs, local_sgd, wp_sgd); policy \"" +
              cfg.policy.name + "\" needs \"local\" (tensors through the aggregator)";
     if (cfg.cluster.clock == "simulated")
-      return "cluster.transport: \"gloo\" needs cluster.clock = \"real\" (the simulated clock "
-             "models the network itself)";
+      return transport + " needs cluster.clock = \"real\" (the simulated clock models the "
+             "network itself)";
     if (!cfg.faults.empty())
       return cfg.faults.front().source + ": faults need cluster.transport = \"local\" in this "
              "build";
     if (cfg.network.latency_s > 0.0 || cfg.network.bandwidth_mb_s > 0.0 ||
         !cfg.network.worker_latency_s.empty() || !cfg.network.worker_bandwidth_mb_s.empty())
-      return "network: a modelled network needs cluster.transport = \"local\" (with \"gloo\" "
-             "the tensors cross the real one)";
+      return "network: a modelled network needs cluster.transport = \"local\" (with \"" +
+             cfg.cluster.transport + "\" the tensors cross the real one)";
   }
   if (cfg.cluster.mode == "processes") {
     if (cfg.cluster.clock == "simulated")
@@ -255,6 +262,24 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     res.exit_code = 2;
     res.message = why;
     return res;
+  }
+  if (cfg.cluster.transport == "nccl") {
+    // The aggregator is rank 0 of every round group: it needs a device of its own. A machine
+    // without one is told so before anything starts (workers would fail the same way).
+    const auto b = query_backends();
+    if (!b.nccl_usable) {
+      res.exit_code = 2;
+      res.message = "cluster.transport: \"nccl\" cannot be used on this machine: " + b.nccl_error;
+      return res;
+    }
+    if (cfg.cluster.mode == "threads" && b.cuda_devices < cfg.cluster.workers + 1) {
+      res.exit_code = 2;
+      res.message = "cluster.transport: \"nccl\" with cluster.mode = \"threads\" needs one CUDA "
+                    "device per rank, " + std::to_string(cfg.cluster.workers + 1) +
+                    " (the aggregator and " + std::to_string(cfg.cluster.workers) +
+                    " workers); this machine has " + std::to_string(b.cuda_devices);
+      return res;
+    }
   }
   std::error_code ec;
   std::filesystem::create_directories(opts.out_dir, ec);
@@ -464,13 +489,14 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.seed = cfg.run.seed;
   ap.evaluator = evaluator;
   ap.recorder = recorder;
-  // cluster.transport = "gloo": the rounds' all-reduce meets through this store, reachable
-  // wherever the aggregator is (worker processes get its handle with their assignment).
+  // cluster.transport = "gloo" or "nccl": the rounds' all-reduce meets through this store,
+  // reachable wherever the aggregator is (worker processes get its handle with their
+  // assignment).
   collective_params coll;
   caf::actor rendezvous;
-  if (cfg.cluster.transport == "gloo") {
+  if (cfg.cluster.transport != "local") {
     rendezvous = spawn_rendezvous_store(sys);
-    coll.backend = "gloo";
+    coll.backend = cfg.cluster.transport;
     coll.rendezvous = rendezvous;
     coll.host = collective_host_for(cfg.cluster.mode == "processes" ? cfg.cluster.listen : "");
     coll.timeout_s = collective_timeout_s(cfg);
@@ -495,8 +521,10 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
   auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
     static_cast<std::size_t>(cfg.cluster.workers), 0);
+  const int cuda_devices = cfg.cluster.transport == "nccl" ? query_backends().cuda_devices : 0;
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
-                            counters, worker_seed, incarnations, recorder, coll](worker_id id) {
+                            counters, worker_seed, incarnations, recorder, coll,
+                            cuda_devices](worker_id id) {
     worker_params wp;
     if (cfg.output.trace)
       wp.recorder = recorder;
@@ -523,6 +551,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.batch_controller = controller;
     wp.counters = counters->open(id);
     wp.collective = coll;
+    // nccl in one process: one device per rank (NCCL refuses two ranks of a group on one
+    // device); the aggregator's rank 0 has device 0, worker i has device i + 1.
+    wp.collective.device = (static_cast<int>(id) + 1) % std::max(1, cuda_devices);
     return spawn_worker(sys, std::move(wp));
   };
   std::vector<caf::actor> workers;

@@ -303,6 +303,12 @@ void probe(self_ptr self, std::uint64_t seq) {
   send_up(self, outbound{true, seq}, t.after_s);
 }
 
+/// A flat tensor in host memory, where payloads travel and the aggregator's weights arrive (no
+/// copy when the replica computes on the CPU).
+at::Tensor on_host(const at::Tensor& t) {
+  return t.device().is_cpu() ? t : t.to(at::kCPU);
+}
+
 /// Sends what the job accumulated to the aggregator and resets the accumulators. The reply
 /// (the next job, or new weights) goes to on_reply. Returns the payload.
 at::Tensor push(self_ptr self) {
@@ -317,11 +323,11 @@ at::Tensor push(self_ptr self) {
   c.local_steps = st.local_steps_done;
   if (st.local_steps_total > 0) {
     // Local-steps mode uploads the model, or its change since the job started.
-    c.payload.value = flatten_parameters(*st.model);
+    c.payload.value = on_host(flatten_parameters(*st.model));
     if (st.upload_delta)
       add_scaled(c.payload.value, st.job_weights, -1.0);
   } else {
-    c.payload.value = flatten_gradients(*st.model);
+    c.payload.value = on_host(flatten_gradients(*st.model));
   }
   if (st.poisoned)
     c.payload.value.fill_(std::numeric_limits<float>::quiet_NaN());  // a `nan` fault
@@ -404,7 +410,7 @@ void advance_delayed(self_ptr self) {
   // w̃ = W − (η_l / N) · g / n: a fresh copy of the global weights plus the worker's own step,
   // never chained on the previous w̃ (optionally delay-compensated against the weights g was
   // computed at).
-  auto weights_then = st.dc_lambda != 0.0 ? flatten_parameters(*st.model) : at::Tensor();
+  auto weights_then = st.dc_lambda != 0.0 ? on_host(flatten_parameters(*st.model)) : at::Tensor();
   load_job(self, base);
   load_flat_parameters(*st.model,
                        local_compensated_weights(base.weights.value, st.last_gradient,
@@ -652,8 +658,10 @@ void reduce_for_round(self_ptr self, const reduce_request_msg& r) {
   // No payload kept (it cannot happen in the policies this transport carries): zeros, so that
   // the others are not left waiting.
   auto payload = st.round_payload.defined() ? st.round_payload
-                                            : at::zeros_like(flatten_parameters(*st.model));
+                                            : at::zeros_like(on_host(flatten_parameters(*st.model)));
   st.round_payload = at::Tensor();
+  if (r.weight != 1.0)
+    payload.mul_(r.weight);  // the policy's a_k (e.g. WP-SGD's share of the work); ours alone
   try {
     st.group->all_reduce(r.group, r.rank, r.size, payload.data_ptr<float>(),
                          static_cast<std::size_t>(payload.numel()));
@@ -676,6 +684,8 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
                        (0xbf58476d1ce4e5b9ULL * st.p.incarnation));
     pin_compute_threads_to_one();
     st.model = make_model(st.p.model_name, st.p.seed);
+    if (st.p.device != "cpu")
+      st.model->to(c10::Device(st.p.device));
     st.model->train();
     st.sampler = std::make_unique<shard_sampler>(st.p.data->train.size(), static_cast<int>(st.p.id),
                                                  st.p.workers, st.p.seed);

@@ -37,6 +37,9 @@ struct worker_params {
   double speed = 1.0;               ///< relative compute speed (1 = full speed of this machine)
   double base_rate = 0.0;           ///< samples/s at speed 1 (0 = stretch measured compute)
   std::string model_name;
+  /// Where the replica computes: "cpu" or "cuda:N" (checked usable before the worker starts).
+  /// Payloads and weights cross in host memory either way.
+  std::string device = "cpu";
   std::uint64_t seed = 0;
   std::int64_t micro_batch = 32;    ///< samples per atomic unit of compute
   double request_timeout_s = 120.0; ///< deadline of every request to the aggregator

@@ -18,7 +18,9 @@
 #include "actors/worker_counters.hpp"
 #include "config/config_loader.hpp"
 #include "config/endpoint.hpp"
+#include "gpu/backends.hpp"
 #include "gpu/fashion_mnist.hpp"
+#include "gpu/torch_device.hpp"
 #include "gpu/torch_threads.hpp"
 
 namespace hetsgd {
@@ -58,6 +60,14 @@ caf::actor connect(caf::actor_system& sys, const worker_process_options& o, doub
 
 worker_process_result run_worker_process(const worker_process_options& o) {
   worker_process_result res;
+  // A device this process cannot compute on is refused here, before any connection.
+  if (auto why = compute_device_unusable(o.device); !why.empty()) {
+    res.exit_code = 2;
+    res.message = "--device " + why;
+    return res;
+  }
+  std::string device_why;
+  const auto device = parse_compute_device(o.device, device_why);
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
   configure_network(sys_cfg, o.heartbeat_s, o.heartbeat_timeout_s);
@@ -143,8 +153,22 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     wp.aggregator = a.aggregator;
     wp.batch_controller = a.batch_controller;
     wp.recorder = a.recorder;
+    wp.device = o.device;
+    if (cfg.cluster.transport == "nccl") {
+      if (auto b = query_backends(); !b.nccl_usable) {
+        res.exit_code = 2;
+        res.message = "worker " + std::to_string(a.id) + ": cluster.transport \"nccl\" cannot be "
+                      "used here: " + b.nccl_error;
+        return res;
+      }
+    }
     if (a.rendezvous) {
       wp.collective.backend = cfg.cluster.transport;
+      // NCCL needs a device of its own per rank: the one this worker computes on, else the
+      // one after its id (the aggregator's rank has device 0 of its host).
+      wp.collective.device =
+        device && device->cuda ? device->index
+                               : (static_cast<int>(a.id) + 1) % std::max(1, query_backends().cuda_devices);
       wp.collective.rendezvous = a.rendezvous;
       wp.collective.host = o.collective_host.empty() ? (is_loopback(o.host) ? "127.0.0.1" : host_name())
                                                      : o.collective_host;

@@ -213,7 +213,12 @@ int cmd_info() {
             << (b.nccl ? (b.nccl_usable ? std::string("usable") : "not usable: " + b.nccl_error)
                        : std::string())
             << "\n"
-            << "cuda kernels: " << (b.cuda ? "compiled in" : "not built") << "\n";
+            << "cuda kernels: " << (b.cuda ? "compiled in" : "not built") << "\n"
+            << "compute devices (worker --device): cpu"
+            << (b.torch_cuda_devices > 0
+                  ? ", cuda:0 to cuda:" + std::to_string(b.torch_cuda_devices - 1)
+                  : std::string(" (this LibTorch has no CUDA device; docs/gpu.md)"))
+            << "\n";
   if (b.cuda)
     std::cout << "cuda devices: " << b.cuda_devices
               << (b.cuda_error.empty() ? "" : " (" + b.cuda_error + ")") << "\n";
@@ -287,7 +292,9 @@ int main(int argc, char** argv) {
   worker->add_option("--token", wopt.token, "The run's shared secret")->envname("HETSGD_TOKEN");
   worker->add_option("--speed", wopt.speed, "Relative speed of this worker (default: the config's)")
     ->check(CLI::PositiveNumber);
-  worker->add_option("--device", wopt.device, "cpu (cuda:N needs a CUDA LibTorch, docs/gpu.md)");
+  worker->add_option("--device", wopt.device,
+                     "cpu or cuda:N: where the model replica computes (cuda needs a CUDA-enabled "
+                     "LibTorch, docs/gpu.md)");
   worker->add_option("--host", wopt.collective_host,
                      "Address other workers reach this one at, for cluster.transport = \"gloo\" "
                      "(default: loopback, or this host's name when the aggregator is remote)");

@@ -14,6 +14,9 @@
 ///             per simulated second (bench/sim_scale.hpp).
 ///  stragglers — the straggler matrix: k stragglers × slowdown × policy, in virtual time
 ///             (bench/straggler_matrix.hpp).
+///  collectives — all-reduce busbw sweep, hetsgd's Gloo against torch gloo (bench/collectives.hpp).
+///  detection — worker processes killed (SIGKILL) and frozen (SIGSTOP): time until the aggregator
+///             sees it, and until they rejoin (bench/failure_detection.hpp).
 /// Nothing here asserts a speed; the numbers are for people and for before/after comparisons.
 
 #include <CLI/CLI.hpp>
@@ -32,6 +35,7 @@
 #include "actors/training_run.hpp"
 #include "bench/bench_json.hpp"
 #include "bench/collectives.hpp"
+#include "bench/failure_detection.hpp"
 #include "bench/plain_loop.hpp"
 #include "bench/sim_scale.hpp"
 #include "bench/straggler_matrix.hpp"
@@ -517,6 +521,17 @@ int main(int argc, char** argv) {
   col->add_option("--timeout", coll.timeout_s, "seconds per sweep before its ranks are killed");
   col->add_option("--commit", coll.commit, "git commit recorded in the JSON");
   col->add_option("--out", coll.out, "output JSON path")->required();
+  hetsgd::bench::detection_options det;
+  auto* dtc = app.add_subcommand("detection", "kill -9 and SIGSTOP of worker processes: detection");
+  dtc->add_option("--config", det.config, "base config");
+  dtc->add_option("--hetsgd", det.hetsgd, "the hetsgd binary (default: ../hetsgd from here)");
+  dtc->add_option("--workers", det.workers, "worker processes")->check(CLI::Range(2, 64));
+  dtc->add_option("--reps", det.reps, "kills and freezes, each")->check(CLI::Range(1, 100));
+  dtc->add_option("--heartbeat", det.heartbeat_s, "cluster.heartbeat_s, seconds");
+  dtc->add_option("--heartbeat-timeout", det.heartbeat_timeout_s,
+                  "cluster.heartbeat_timeout_s, seconds");
+  dtc->add_option("--commit", det.commit, "git commit recorded in the JSON");
+  dtc->add_option("--out", det.out, "output JSON path")->required();
   int rank = 0;
   int port = 0;
   std::string rank_out;
@@ -558,6 +573,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("collectives"))
       return hetsgd::bench::bench_collectives(coll,
                                               std::filesystem::read_symlink("/proc/self/exe"));
+    if (app.got_subcommand("detection"))
+      return hetsgd::bench::bench_detection(det, std::filesystem::read_symlink("/proc/self/exe"));
     if (app.got_subcommand("collective_rank"))
       return hetsgd::bench::collective_rank("127.0.0.1", port, rank, coll);
     if (app.got_subcommand("sim_one"))

@@ -1,6 +1,8 @@
 #include "bench/child_process.hpp"
 
+#include <fcntl.h>
 #include <spawn.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <csignal>
@@ -11,15 +13,39 @@ extern char** environ;
 
 namespace hetsgd::bench {
 
-pid_t spawn_child(const std::vector<std::string>& args) {
+namespace {
+
+pid_t spawn_with(const std::vector<std::string>& args, const posix_spawn_file_actions_t* io) {
   std::vector<char*> argv;
   for (const auto& a : args)
     argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   pid_t pid = 0;
-  if (args.empty() || posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0)
+  if (args.empty() || posix_spawn(&pid, argv[0], io, nullptr, argv.data(), environ) != 0)
     throw std::runtime_error("cannot start " + (args.empty() ? std::string("(nothing)") : args[0]));
   return pid;
+}
+
+}  // namespace
+
+pid_t spawn_child(const std::vector<std::string>& args) {
+  return spawn_with(args, nullptr);
+}
+
+pid_t spawn_child(const std::vector<std::string>& args, const std::string& log_path) {
+  posix_spawn_file_actions_t io;
+  posix_spawn_file_actions_init(&io);
+  posix_spawn_file_actions_addopen(&io, STDOUT_FILENO, log_path.c_str(),
+                                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&io, STDOUT_FILENO, STDERR_FILENO);
+  try {
+    const auto pid = spawn_with(args, &io);
+    posix_spawn_file_actions_destroy(&io);
+    return pid;
+  } catch (...) {
+    posix_spawn_file_actions_destroy(&io);
+    throw;
+  }
 }
 
 std::vector<int> wait_children(const std::vector<pid_t>& pids, std::chrono::seconds timeout) {

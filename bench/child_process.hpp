@@ -14,6 +14,9 @@ namespace hetsgd::bench {
 /// std::runtime_error when it cannot be started.
 pid_t spawn_child(const std::vector<std::string>& args);
 
+/// The same, with the child's stdout and stderr appended to `log_path`.
+pid_t spawn_child(const std::vector<std::string>& args, const std::string& log_path);
+
 /// Waits for every child until `timeout` has passed, then SIGKILLs those still running. Returns
 /// each child's exit status (128 + signal when killed by one; 124 when killed at the deadline),
 /// in the order of `pids`.

@@ -41,6 +41,11 @@ mkdir -p bench/results
 # 2 sweeps each (about 1 minute): algbw, busbw and #wrong per size, busbw ratio to torch.
 "$BUILD/bench/bench_runtime" collectives --ranks 2 --reps 2 --commit "$commit" \
   --out bench/results/collectives.json
+# Failure detection with worker processes: 3 workers on loopback, 3 kills (SIGKILL) and 3 freezes
+# (SIGSTOP) under a 0.5 s heartbeat and a 2 s deadline (about 15 s): signal to the aggregator's
+# 'left' event, and start (or thaw) to 'rejoined'.
+"$BUILD/bench/bench_runtime" detection --reps 3 --commit "$commit" \
+  --out bench/results/failure_detection.json
 # End to end against PyTorch DDP: hetsgd's ssgd and torch.distributed DDP (gloo, 127.0.0.1) train
 # the same MLP on the same data with the same global batch, lr and momentum for 64,000 samples,
 # 2 workers of one thread each, alternately 3 times (about 1 minute). Needs Debian's

@@ -196,9 +196,10 @@ std::vector<key_spec> build_registry() {
                   .one_of({"threads", "processes"}));
   b.push_back(run_key(HETSGD_KEY(cluster.transport), "",
                       "how tensors travel: local = through the aggregator (by reference in one "
-                      "process, raw bytes between processes); gloo = each round of ssgd or dbs "
-                      "summed by a Gloo all-reduce of its participants and the aggregator; nccl "
-                      "= the GPU collective (built, not wired into rounds yet)")
+                      "process, raw bytes between processes); gloo = each round of a policy that "
+                      "takes every worker (ssgd, dbs, abs_sgd, local_sgd, wp_sgd) summed by a Gloo "
+                      "all-reduce of its participants and the aggregator; nccl "
+                      "= the same rounds summed by NCCL on CUDA devices")
                   .one_of({"local", "gloo", "nccl"}));
   b.push_back(run_key(HETSGD_KEY(cluster.listen), "HOST:PORT",
                       "processes: where the aggregator listens for workers (port 0 = any free "

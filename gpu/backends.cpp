@@ -1,5 +1,6 @@
 #include "gpu/backends.hpp"
 
+#include <torch/cuda.h>
 #include <torch/version.h>
 
 #include "gpu/collective.hpp"
@@ -58,6 +59,7 @@ backend_info query_backends() {
   info.nccl_error = info.nccl && info.cuda_devices == 0 ? "no CUDA device (" + info.cuda_error + ")"
                                                         : probe_collective("nccl");
   info.nccl_usable = info.nccl_error.empty();
+  info.torch_cuda_devices = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
   return info;
 }
 

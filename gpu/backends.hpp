@@ -20,6 +20,9 @@ struct backend_info {
   std::string gloo_error;
   bool nccl_usable = false;
   std::string nccl_error;
+  /// CUDA devices LibTorch itself can compute on (`hetsgd worker --device cuda:N`); 0 with
+  /// Debian's CPU-only LibTorch even where the CUDA runtime finds GPUs.
+  int torch_cuda_devices = 0;
 };
 
 /// Reports the compiled-in back ends, probes the collectives and queries the CUDA runtime for

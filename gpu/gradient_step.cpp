@@ -18,8 +18,11 @@ micro_batch_result accumulate_gradients(classifier& model, const image_dataset& 
   result.samples = indices.numel();
   if (result.samples == 0)
     return result;
-  const auto x = data.images.index_select(0, indices);
-  const auto y = data.labels.index_select(0, indices);
+  // The data set stays in host memory; a batch goes to wherever the model is (a no-op on the
+  // CPU).
+  const auto device = model.parameters().front().device();
+  const auto x = data.images.index_select(0, indices).to(device);
+  const auto y = data.labels.index_select(0, indices).to(device);
   const auto logits = model.forward(x);
   const auto loss = at::cross_entropy_loss(logits, y, /*weight=*/{}, at::Reduction::Sum);
   loss.backward();

@@ -18,6 +18,9 @@ expect_rc() {  # expect_rc WANT DESCRIPTION -- command...
 }
 
 expect_rc 0 "info" -- "$BIN" info
+NCCL_USABLE=0
+grep -q "^  nccl   compiled in, usable" "$TMP/out" && NCCL_USABLE=1
+CUDA_DEVICES=$(sed -n 's/^cuda devices: \([0-9]*\).*/\1/p' "$TMP/out")
 grep -q "^  local  compiled in, usable" "$TMP/out" || fail "info lists the local collective"
 grep -Eq "^  gloo   (compiled in, usable|not compiled in)" "$TMP/out" || fail "info says whether gloo works"
 grep -Eq "^  nccl   (compiled in, (usable|not usable: no CUDA device)|not compiled in)" "$TMP/out" \
@@ -59,9 +62,29 @@ grep -qF -- "--set train.lr=abc" "$TMP/err" || fail "override error names the ov
 expect_rc 2 "missing file" -- "$BIN" validate "$TMP/none.toml"
 grep -qF "none.toml" "$TMP/err" || fail "missing file named"
 
-expect_rc 2 "not implemented transport" -- "$BIN" validate "$SRC/config/examples/default.toml" \
-  --set cluster.transport=nccl
-grep -qF "cluster.transport" "$TMP/err" || fail "an unimplemented setting names the key"
+expect_rc 2 "nccl with a subset policy" -- "$BIN" validate "$SRC/config/examples/default.toml" \
+  --set cluster.transport=nccl --set policy.name=backup
+grep -qF "cluster.transport: \"nccl\" carries" "$TMP/err" || fail "nccl refuses a subset policy, naming the key"
+expect_rc 0 "nccl with an all-reduce policy is a valid config" -- "$BIN" validate \
+  "$SRC/config/examples/default.toml" --set cluster.transport=nccl
+if [[ $NCCL_USABLE -eq 0 ]]; then
+  # Without a GPU the run says so before it starts, instead of failing every round.
+  expect_rc 2 "nccl without a device" -- "$BIN" run "$SRC/config/examples/default.toml" \
+    --set cluster.transport=nccl --out "$TMP/nccl_run"
+  grep -qF "cluster.transport: \"nccl\" cannot be used on this machine: no CUDA device" "$TMP/err" \
+    || fail "nccl without a device: the reason"
+  [[ -e "$TMP/nccl_run/summary.json" ]] && fail "nccl without a device: a run was started"
+else
+  echo "nccl is usable here: the no-device refusal is not checked"
+fi
+# A worker refuses a device it cannot compute on before it connects anywhere.
+expect_rc 2 "worker with a malformed device" -- "$BIN" worker --connect 127.0.0.1:1 --device tpu0
+grep -qF 'device "tpu0" is not cpu, cuda or cuda:N' "$TMP/err" || fail "malformed device: the reason"
+if [[ ${CUDA_DEVICES:-0} -eq 0 ]]; then
+  expect_rc 2 "worker on a CUDA device without one" -- "$BIN" worker --connect 127.0.0.1:1 \
+    --device cuda:0
+  grep -qF -- "--device cuda:0: no CUDA device" "$TMP/err" || fail "cuda:0 without a GPU: the reason"
+fi
 expect_rc 2 "gloo with a subset policy" -- "$BIN" validate "$SRC/config/examples/default.toml" \
   --set cluster.transport=gloo --set policy.name=asgd
 grep -qF "needs \"local\"" "$TMP/err" || fail "gloo refuses a policy it cannot sum, saying why"

@@ -92,8 +92,9 @@ PYEOF
 }
 
 # 1. An aggregator and 3 worker processes each: ssgd and abs with their tensors through the
-#    aggregator, dbs with its rounds summed by a Gloo all-reduce.
-for case in ssgd:local abs:local dbs:gloo; do
+#    aggregator, dbs and abs_sgd (workers that never stop computing) with their rounds summed
+#    by a Gloo all-reduce.
+for case in ssgd:local abs:local dbs:gloo abs_sgd:gloo; do
   policy=${case%%:*}
   transport=${case##*:}
   start_aggregator "$policy" "$SRC/config/examples/default.toml" "${COMMON[@]}" \
@@ -186,7 +187,9 @@ printf 'GET / HTTP/1.0\r\n\r\n' > "/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
 start_worker good_token.log --token s3cret
 wait_for "$WPID" 120 || fail "right token: worker failed: $(cat "$TMP/good_token.log")"
 wait_for "$AGG_PID" 120; rc=$?
-[[ $rc -eq 0 ]] || fail "token: aggregator exit $rc: $(cat "$TMP/token.log")"
+[[ $rc -eq 0 ]] || fail "token: aggregator exit $rc: $(cat "$TMP/token.log")
+  worker: $(cat "$TMP/good_token.log")
+  last events: $(tail -n 5 "$TMP/run_token/events.jsonl" 2>&1)"
 grep -q '"type":"refused"' "$TMP/run_token/events.jsonl" || fail "wrong token: refusal not in events.jsonl"
 grep -q "refused a worker" "$TMP/token.log" || fail "wrong token: refusal not on the aggregator's stderr"
 grep -q 's3cret' "$TMP/run_token/config.toml" && fail "the token was written to config.toml"
@@ -201,13 +204,23 @@ check_summary "$TMP/run_local" "run (processes)"
 pgrep -f "worker --connect 127.0.0.1:.* --exit-with-parent" > /dev/null \
   && fail "run left worker processes behind"
 
-# 5. One process, the workers' rounds summed by Gloo over loopback instead of in memory.
-timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
-  --set 'cluster.transport="gloo"' --set train.max_samples=30000 --out "$TMP/run_threads_gloo" \
-  > "$TMP/threads_gloo.log" 2>&1
-rc=$?
-[[ $rc -eq 0 ]] || fail "threads + gloo: exit $rc: $(cat "$TMP/threads_gloo.log")"
-check_summary "$TMP/run_threads_gloo" "threads + gloo"
+# 5. One process, the workers' rounds summed by Gloo over loopback instead of in memory, under
+#    every policy whose rounds take every worker. local_sgd and wp_sgd average models with
+#    weights (each worker scales its own before the sum): an unweighted sum of 3 models would
+#    not learn.
+for policy in ssgd abs_sgd local_sgd wp_sgd; do
+  timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+    --set "policy.name=\"$policy\"" --set 'cluster.transport="gloo"' \
+    --set train.max_samples=30000 --out "$TMP/run_threads_gloo_$policy" \
+    > "$TMP/threads_gloo_$policy.log" 2>&1
+  rc=$?
+  [[ $rc -eq 0 ]] || fail "threads + gloo, $policy: exit $rc: $(cat "$TMP/threads_gloo_$policy.log")"
+  check_summary "$TMP/run_threads_gloo_$policy" "threads + gloo, $policy"
+  grep -q '"type":"collective_failed"' "$TMP/run_threads_gloo_$policy/events.jsonl" \
+    && fail "threads + gloo, $policy: an all-reduce failed on a quiet loopback"
+  grep -q '"type":"round"' "$TMP/run_threads_gloo_$policy/events.jsonl" \
+    || fail "threads + gloo, $policy: no round"
+done
 
 # 6. A worker that cannot reach any aggregator gives up after --reconnect seconds.
 timeout 30 "$BIN" worker --connect 127.0.0.1:1 --reconnect 1 > "$TMP/noagg.log" 2>&1

@@ -198,7 +198,7 @@ CATCH_TEST_CASE("a missing data set names the package to install", "[e2e]") {
 }
 
 CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "[e2e]") {
-  for (auto [set, key] : {std::pair<std::string, std::string>{"cluster.transport=nccl",
+  for (auto [set, key] : {std::pair<std::string, std::string>{"cluster.transport=nccl,policy.name=ssp",
                                                                "cluster.transport:"},
                           {"cluster.transport=gloo,policy.name=asgd", "cluster.transport:"},
                           {"cluster.mode=processes,cluster.clock=simulated", "cluster.mode:"}}) {
