@@ -155,20 +155,21 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     wp.recorder = a.recorder;
     wp.device = o.device;
     if (cfg.cluster.transport == "nccl") {
-      if (auto b = query_backends(); !b.nccl_usable) {
+      const auto b = query_backends();
+      if (!b.nccl_usable) {
         res.exit_code = 2;
         res.message = "worker " + std::to_string(a.id) + ": cluster.transport \"nccl\" cannot be "
                       "used here: " + b.nccl_error;
         return res;
       }
+      // NCCL needs a device of its own per rank: the one this worker computes on, else the
+      // one after its id (the aggregator's rank has device 0 of its host).
+      wp.collective.device = device && device->cuda
+                               ? device->index
+                               : (static_cast<int>(a.id) + 1) % std::max(1, b.cuda_devices);
     }
     if (a.rendezvous) {
       wp.collective.backend = cfg.cluster.transport;
-      // NCCL needs a device of its own per rank: the one this worker computes on, else the
-      // one after its id (the aggregator's rank has device 0 of its host).
-      wp.collective.device =
-        device && device->cuda ? device->index
-                               : (static_cast<int>(a.id) + 1) % std::max(1, query_backends().cuda_devices);
       wp.collective.rendezvous = a.rendezvous;
       wp.collective.host = o.collective_host.empty() ? (is_loopback(o.host) ? "127.0.0.1" : host_name())
                                                      : o.collective_host;
