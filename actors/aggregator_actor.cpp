@@ -10,6 +10,7 @@
 #include <cmath>
 #include <deque>
 #include <iostream>
+#include <limits>
 #include <map>
 
 #include "actors/atoms.hpp"
@@ -52,6 +53,17 @@ struct held_push {
 /// More samples than any push can honestly carry (a sanity bound on a peer's claim).
 constexpr std::uint64_t max_samples_per_push = 1ULL << 32;
 
+constexpr version_t no_replica = std::numeric_limits<version_t>::max();
+
+/// The last optimizer step taken on an all-reduced sum: what a replica needs to take it too.
+struct replicated_step {
+  version_t version = 0;          ///< the version it made (0: none yet)
+  double scale = 0.0;             ///< 1 / Σ n_k times the lr scale
+  double lr = 0.0;
+  std::uint64_t hash = 0;         ///< bit_hash of the weights it made
+  std::vector<worker_id> summed;  ///< the participants of its all-reduce (sorted)
+};
+
 struct worker_slot {
   caf::actor handle;
   std::uint64_t non_finite_reported = 0;  ///< non-finite pushes told on stderr (rate-limited)
@@ -77,6 +89,10 @@ struct worker_slot {
   std::uint64_t samples_received = 0;   ///< samples in the pushes taken (in order)
   std::uint64_t discarded_logged = 0;   ///< restart-discarded samples already in a dropped event
   std::map<std::uint64_t, held_push> out_of_order;  ///< arrived after a gap, by seq
+  /// Replicated optimizer: the version whose weights and momentum the worker's replica holds
+  /// (no_replica: none, it gets them in full with its next job).
+  version_t replica_version = no_replica;
+  std::uint64_t resyncs = 0;  ///< times its replica could not step and asked for the weights
 };
 
 }  // namespace
@@ -93,6 +109,11 @@ struct aggregator_state {
   std::unique_ptr<round_group_member> group;
   std::vector<worker_id> group_members;
   std::uint64_t group_serial = 0;
+  /// Gradient rounds summed by an all-reduce: every participant holds the sum, so each keeps a
+  /// replica of the optimizer and takes the step itself; the weights go down only to a worker
+  /// whose replica is not at the previous version (a joiner, or one that missed a round).
+  bool replicate = false;
+  replicated_step last_step;
   version_t version = 0;
   membership_view members;
   std::vector<worker_slot> slots;
@@ -207,11 +228,41 @@ const at::Tensor& current_snapshot(self_ptr self) {
   return st.snapshot;
 }
 
-job_msg make_job(self_ptr self, worker_id w) {
+/// The model part of a job for worker `w`: with a replicated optimizer, the step to take when
+/// its replica is one version behind and it took part in the sum; otherwise the weights in full
+/// (and, to a replica, the momentum).
+void put_weights(self_ptr self, worker_id w, job_msg& j, bool allow_step) {
+  auto& st = self->state;
+  auto& slot = st.slots[w];
+  const auto& step = st.last_step;
+  if (allow_step && st.replicate && step.version == st.version && st.version > 0 &&
+      slot.replica_version == st.version - 1 &&
+      std::binary_search(step.summed.begin(), step.summed.end(), w)) {
+    j.apply_sum = true;
+    j.apply_scale = step.scale;
+    j.apply_lr = step.lr;
+    j.apply_hash = step.hash;
+    slot.replica_version = st.version;
+    return;
+  }
+  j.weights.value = current_snapshot(self);
+  st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
+  if (st.replicate) {
+    j.replica = true;
+    const auto& m = st.optimizer->momentum_buffer();
+    if (m.defined()) {
+      j.momentum.value = m.clone();  // the aggregator keeps stepping its own in place
+      st.acct.bytes_moved += static_cast<std::uint64_t>(m.nbytes());
+    }
+    slot.replica_version = st.version;
+  }
+}
+
+job_msg make_job(self_ptr self, worker_id w, bool allow_step = true) {
   auto& st = self->state;
   job_msg j;
   j.version = st.version;
-  j.weights.value = current_snapshot(self);
+  put_weights(self, w, j, allow_step);
   j.batch = st.slots[w].batch;
   j.share_begin = st.slots[w].share_begin;
   j.share_end = st.slots[w].share_end;
@@ -229,7 +280,6 @@ job_msg make_job(self_ptr self, worker_id w) {
     j.local_lr = lr_local / static_cast<double>(std::max<std::size_t>(1, st.members.size()));
     j.dc_lambda = traits.dc_lambda;
   }
-  st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
   return j;
 }
 
@@ -596,9 +646,21 @@ void apply_round(self_ptr self, const round_decision& d) {
       count_dropped(self, e.meta, drop_reason::non_finite);
     return;
   }
+  const bool reduced = !used.front().payload.defined();
   switch (d.combine) {
     case combine_rule::sample_weighted_mean:  // g = Σ a_k g_k / Σ a_k n_k, then the optimizer
       st.optimizer->step_scaled(st.weights, sum, d.lr_scale / weighted_samples);
+      if (reduced && st.replicate) {
+        // Its participants hold the same sum: each can take this very step (make_job).
+        st.last_step.version = st.version + 1;
+        st.last_step.scale = d.lr_scale / weighted_samples;
+        st.last_step.lr = st.optimizer->lr();
+        st.last_step.hash = bit_hash(st.weights);
+        st.last_step.summed.clear();
+        for (const auto& e : used)
+          st.last_step.summed.push_back(e.meta.worker);
+        std::sort(st.last_step.summed.begin(), st.last_step.summed.end());
+      }
       break;
     case combine_rule::model_average:  // x = Σ a_k w_k / Σ a_k
       assign_scaled(st.weights, sum, 1.0 / weight_total);
@@ -1231,8 +1293,12 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   self->monitor(st.p.batch_controller);
   if (st.p.heartbeat_timeout_s > 0.0)
     self->delayed_send(self, to_duration(st.p.heartbeat_check_s), watchdog_atom::value);
-  if (!st.p.collective.backend.empty())
+  if (!st.p.collective.backend.empty()) {
     st.group = std::make_unique<round_group_member>(self->system(), st.p.collective);
+    const auto& traits = st.p.policy->traits();
+    st.replicate = st.p.replicate_optimizer && traits.mode == worker_mode::push_and_wait &&
+                   traits.payload == payload_kind::gradient_sum;
+  }
   // Ask for the batch plan; the run starts once it and every worker's join are in.
   self->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), batch_atom::value,
                 static_cast<std::uint64_t>(st.p.workers))
@@ -1254,6 +1320,19 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       self->delayed_send(self, to_duration(s.p.request_timeout_s), deadline_atom::value,
                          std::string("join"));
       start_run(self);
+    },
+    [=](resync_atom, worker_id w) -> caf::result<job_msg> {
+      // A replica that could not take the step it was sent (its all-reduce failed on its side,
+      // or its weights no longer hash to the aggregator's): the weights and momentum in full.
+      auto& s = self->state;
+      if (w >= s.slots.size() || !s.slots[w].live || !s.replicate ||
+          caf::actor_cast<caf::actor>(self->current_sender()) != s.slots[w].handle)
+        return caf::make_error(caf::sec::invalid_argument,
+                               "resync: worker " + std::to_string(w) + " is not a live replica");
+      s.slots[w].resyncs += 1;
+      record(self, {{"type", "resync"}, {"worker", w}, {"version", s.version},
+                    {"resyncs", s.slots[w].resyncs}});
+      return make_job(self, w, false);
     },
     [=](join_atom, worker_id w) -> caf::result<job_msg> {
       auto& s = self->state;
@@ -1298,6 +1377,7 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       slot.samples_received = 0;
       slot.discarded_logged = 0;
       slot.out_of_order.clear();
+      slot.replica_version = no_replica;  // a new incarnation starts from the weights in full
       auto rp = self->make_response_promise<job_msg>();
       slot.waiting.push_back({rp, 0});
       if (s.started)

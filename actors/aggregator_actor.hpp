@@ -57,6 +57,9 @@ struct aggregator_params {
   /// cluster.transport = "gloo": rounds are summed by an all-reduce of their participants, with
   /// the aggregator as rank 0.
   collective_params collective;
+  /// With a collective: workers step replicas of the optimizer on the summed gradient
+  /// (cluster.replicate_optimizer), so the weights go down only to joiners.
+  bool replicate_optimizer = true;
   caf::actor batch_controller;
   /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
   std::shared_ptr<counter_board> counters;

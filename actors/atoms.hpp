@@ -6,6 +6,8 @@
 namespace hetsgd {
 
 using join_atom = caf::atom_constant<caf::atom("hs_join")>;       ///< worker → aggregator
+/// worker → aggregator: send me the weights (and momentum) in full; my replica cannot step
+using resync_atom = caf::atom_constant<caf::atom("hs_resync")>;
 using compute_atom = caf::atom_constant<caf::atom("hs_comp")>;    ///< worker → itself
 using stop_atom = caf::atom_constant<caf::atom("hs_stop")>;       ///< end a run / an actor
 using tick_atom = caf::atom_constant<caf::atom("hs_tick")>;       ///< policy timer

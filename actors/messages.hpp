@@ -36,13 +36,26 @@ struct job_msg {
   bool delayed = false;           ///< delayed_local mode: warm-up is over, overlap pushes
   double dc_lambda = 0.0;         ///< delayed_local mode: λ of the delay-compensated local step
   std::uint64_t answers = 0;      ///< seq of the push this replies to (0: not a reply)
+  /// Replicated optimizer (an all-reduce transport, gradient rounds): every participant holds
+  /// the round's sum already, so `weights` stays empty and the worker takes the aggregator's
+  /// step itself, from version − 1: w ← SGD(w, apply_scale · Σ, lr apply_lr, train.momentum,
+  /// train.weight_decay), bit for bit the aggregator's. False: `weights` is the model.
+  bool apply_sum = false;
+  double apply_scale = 0.0;       ///< 1 / Σ n_k (times the policy's lr scale)
+  double apply_lr = 0.0;
+  std::uint64_t apply_hash = 0;   ///< bit_hash of the aggregator's weights after the step
+  /// With full weights to a worker that replicates the optimizer: the aggregator's momentum
+  /// buffer (undefined before the first step or when momentum is 0).
+  bool replica = false;
+  tensor_payload momentum;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
   return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
            x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s, x.local_steps,
-           x.local_lr, x.mode, x.upload_delta, x.delayed, x.dc_lambda, x.answers);
+           x.local_lr, x.mode, x.upload_delta, x.delayed, x.dc_lambda, x.answers, x.apply_sum,
+           x.apply_scale, x.apply_lr, x.apply_hash, x.replica, x.momentum);
 }
 
 /// Worker → aggregator: one finished job.

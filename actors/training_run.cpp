@@ -502,6 +502,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     coll.timeout_s = collective_timeout_s(cfg);
   }
   ap.collective = coll;
+  ap.replicate_optimizer = cfg.cluster.replicate_optimizer;
   ap.batch_controller = controller;
   auto counters = std::make_shared<counter_board>();
   ap.counters = counters;
@@ -544,6 +545,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.seed = worker_seed;
     wp.micro_batch = cfg.train.micro_batch;
     wp.request_timeout_s = cfg.cluster.request_timeout_s;
+    wp.momentum = cfg.train.momentum;
+    wp.weight_decay = cfg.train.weight_decay;
     wp.link_probe_s = cfg.cluster.link_probe_s;
     wp.data = data;
     wp.clock = clock;

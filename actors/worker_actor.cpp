@@ -19,10 +19,12 @@
 #include "gpu/fashion_mnist.hpp"
 #include "gpu/flat_math.hpp"
 #include "gpu/flat_parameters.hpp"
+#include "gpu/flat_sgd.hpp"
 #include "gpu/gradient_step.hpp"
 #include "gpu/local_compensation.hpp"
 #include "gpu/models.hpp"
 #include "gpu/shard_sampler.hpp"
+#include "gpu/tensor_checks.hpp"
 #include "gpu/torch_threads.hpp"
 
 namespace hetsgd {
@@ -108,6 +110,12 @@ struct worker_state {
   /// worker's side of the round groups.
   at::Tensor round_payload;
   std::unique_ptr<round_group_member> group;
+  /// Replicated optimizer (gradient rounds over an all-reduce): the sum of the last round this
+  /// worker took part in, its own copy of the weights and the optimizer that steps them exactly
+  /// as the aggregator's does (jobs with apply_sum).
+  at::Tensor reduced_sum;
+  at::Tensor replica_weights;
+  std::unique_ptr<flat_sgd> replica_optimizer;
 
   static inline const char* name = "hetsgd.worker";
 };
@@ -367,10 +375,39 @@ void schedule_compute(self_ptr self, double delay_s) {
 }
 
 /// Loads a job's weights and data share; resets the per-job counters.
+/// Replicated optimizer: takes the step of job `j` (apply_sum) on this worker's replica from
+/// the round's sum it took part in, and turns `j` into a job carrying the resulting weights.
+/// False when it cannot: it did not take part in the sum (its all-reduce failed), it is not at
+/// the version before, or its step does not hash to the aggregator's weights.
+bool take_replica_step(self_ptr self, job_msg& j) {
+  auto& st = self->state;
+  auto sum = std::move(st.reduced_sum);
+  st.reduced_sum = at::Tensor();
+  if (!st.replica_optimizer || !st.replica_weights.defined() || !sum.defined() ||
+      sum.numel() != st.replica_weights.numel() || j.version != st.version + 1)
+    return false;
+  st.replica_optimizer->set_lr(j.apply_lr);
+  st.replica_optimizer->step_scaled(st.replica_weights, sum, j.apply_scale);
+  if (bit_hash(st.replica_weights) != j.apply_hash)
+    return false;
+  j.weights.value = st.replica_weights;
+  j.apply_sum = false;
+  return true;
+}
+
 void load_job(self_ptr self, const job_msg& j) {
   auto& st = self->state;
   load_flat_parameters(*st.model, j.weights.value);
   st.job_weights = j.weights.value;
+  st.reduced_sum = at::Tensor();
+  if (j.replica) {
+    // Weights in full for the replica (one process: shared with the aggregator, so a copy).
+    st.replica_weights = j.weights.value.clone();
+    if (!st.replica_optimizer)
+      st.replica_optimizer = std::make_unique<flat_sgd>(0.0, st.p.momentum, st.p.weight_decay);
+    st.replica_optimizer->set_momentum_buffer(j.momentum.value.defined() ? j.momentum.value.clone()
+                                                                         : at::Tensor());
+  }
   if (j.share_begin != st.share_begin || j.share_end != st.share_end) {
     auto n = st.p.data->train.size();
     st.sampler->set_share(static_cast<std::int64_t>(std::llround(j.share_begin * n)),
@@ -510,8 +547,40 @@ void step(self_ptr self) {
 
 /// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
 /// that had nothing pending), or a reply that starts the next job.
+/// The replica could not take its step: asks the aggregator for the weights and momentum in
+/// full, then goes on with job `j` on them.
+void resync(self_ptr self, job_msg j) {
+  auto& st = self->state;
+  std::cerr << "hetsgd: worker " << st.p.id << ": its replica cannot take the step to version "
+            << j.version << "; asking for the weights\n";
+  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), resync_atom::value, st.p.id)
+    .then(
+      [=](job_msg& full) mutable {
+        j.version = full.version;
+        j.weights = std::move(full.weights);
+        j.momentum = std::move(full.momentum);
+        j.replica = full.replica;
+        j.apply_sum = false;
+        on_job(self, j);
+      },
+      [=](caf::error& err) {
+        fail(self, "its replica could not step and the aggregator did not send the weights: " +
+                     self->system().render(err));
+      });
+}
+
 void on_job(self_ptr self, job_msg& j) {
   auto& st = self->state;
+  if (j.apply_sum && !j.stop) {
+    if (j.momentum.value.defined() || j.weights.value.defined())
+      return fail(self, "a job both carries weights and asks for the replica's step");
+    if (!take_replica_step(self, j))
+      return resync(self, std::move(j));
+  }
+  if (j.replica && j.momentum.value.defined() &&
+      (!j.weights.value.defined() || j.momentum.value.numel() != j.weights.value.numel()))
+    return fail(self, "a job's momentum has " + std::to_string(j.momentum.value.numel()) +
+                        " elements, its weights " + std::to_string(j.weights.value.numel()));
   note_received(self, j);
   if (j.stop) {
     st.active = false;
@@ -662,9 +731,11 @@ void reduce_for_round(self_ptr self, const reduce_request_msg& r) {
   st.round_payload = at::Tensor();
   if (r.weight != 1.0)
     payload.mul_(r.weight);  // the policy's a_k (e.g. WP-SGD's share of the work); ours alone
+  st.reduced_sum = at::Tensor();
   try {
     st.group->all_reduce(r.group, r.rank, r.size, payload.data_ptr<float>(),
                          static_cast<std::size_t>(payload.numel()));
+    st.reduced_sum = payload;  // every rank now holds the round's sum: a replica steps on it
   } catch (const collective_error& e) {
     std::cerr << "hetsgd: worker " << st.p.id << ": " << e.what() << "\n";
   }

@@ -43,6 +43,10 @@ struct worker_params {
   std::uint64_t seed = 0;
   std::int64_t micro_batch = 32;    ///< samples per atomic unit of compute
   double request_timeout_s = 120.0; ///< deadline of every request to the aggregator
+  /// train.momentum and train.weight_decay: the replica of the aggregator's optimizer uses
+  /// them (gradient rounds over an all-reduce, docs/processes.md).
+  double momentum = 0.0;
+  double weight_decay = 0.0;
   /// Seconds a push may go unanswered before the worker asks the aggregator whether it arrived
   /// (only once a drop fault has made its link lossy).
   double link_probe_s = 0.2;

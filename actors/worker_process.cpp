@@ -142,6 +142,8 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     wp.seed = a.seed;
     wp.micro_batch = cfg.train.micro_batch;
     wp.request_timeout_s = cfg.cluster.request_timeout_s;
+    wp.momentum = cfg.train.momentum;
+    wp.weight_decay = cfg.train.weight_decay;
     wp.link_probe_s = cfg.cluster.link_probe_s;
     const auto& net = cfg.network;
     wp.link_latency_s = net.worker_latency_s.empty() ? net.latency_s : net.worker_latency_s.at(a.id);

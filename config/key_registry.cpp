@@ -201,6 +201,11 @@ std::vector<key_spec> build_registry() {
                       "all-reduce of its participants and the aggregator; nccl "
                       "= the same rounds summed by NCCL on CUDA devices")
                   .one_of({"local", "gloo", "nccl"}));
+  b.push_back(run_key(HETSGD_KEY(cluster.replicate_optimizer), "",
+                      "gloo or nccl, rounds of ssgd and dbs: each worker takes the optimizer "
+                      "step itself on the all-reduced gradient, bit for bit the aggregator's "
+                      "(checked by a hash each round), so the weights go down only to joiners; "
+                      "false sends the new weights to every worker every round"));
   b.push_back(run_key(HETSGD_KEY(cluster.listen), "HOST:PORT",
                       "processes: where the aggregator listens for workers (port 0 = any free "
                       "one); an address beyond loopback requires cluster.token"));

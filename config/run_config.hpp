@@ -46,6 +46,9 @@ struct cluster_section {
   double link_probe_s = 0.2;
   std::string mode = "threads";          ///< "threads" (one process) | "processes"
   std::string transport = "local";       ///< "local" | "gloo" | "nccl"
+  /// gloo/nccl, gradient rounds (ssgd, dbs): every worker steps a replica of the optimizer on
+  /// the all-reduced sum instead of receiving the new weights each round.
+  bool replicate_optimizer = true;
   /// Processes: where the aggregator listens for workers, "HOST:PORT" (port 0 = any free one).
   std::string listen = "127.0.0.1:0";
   /// Processes: shared secret a worker must present; required to listen beyond loopback.

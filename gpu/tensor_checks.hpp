@@ -16,4 +16,9 @@ bool all_finite(const at::Tensor& t);
 /// Number of NaN or infinite elements (0 for integer, undefined or empty tensors).
 int64_t count_non_finite(const at::Tensor& t);
 
+/// A hash of the tensor's bytes (contiguous, CPU): equal bits give equal hashes, and one
+/// flipped bit almost surely changes it. Replicas of the weights compare it to prove that
+/// they are bit-identical. 0 for an undefined tensor.
+std::uint64_t bit_hash(const at::Tensor& t);
+
 } // namespace hetsgd

@@ -222,6 +222,38 @@ for policy in ssgd abs_sgd local_sgd wp_sgd; do
     || fail "threads + gloo, $policy: no round"
 done
 
+# 5b. Replicated optimizer: under ssgd with Gloo each worker takes the aggregator's SGD step
+#     (momentum 0.9, weight decay) itself on the summed gradient. Its weights must hash to the
+#     aggregator's every round (no resync), the weights must go down only once per worker, and
+#     the trajectory must be exactly the one with the weights sent every round.
+for replicate in true false; do
+  timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+    --set 'cluster.transport="gloo"' --set train.momentum=0.9 --set train.weight_decay=0.0005 \
+    --set cluster.replicate_optimizer=$replicate --set train.max_samples=20000 \
+    --out "$TMP/run_replicate_$replicate" > "$TMP/replicate_$replicate.log" 2>&1 \
+    || fail "replicate_optimizer=$replicate: $(cat "$TMP/replicate_$replicate.log")"
+done
+"$PY" - "$TMP/run_replicate_true" "$TMP/run_replicate_false" <<'PYEOF' || fail "replicated optimizer"
+import json, sys
+on, off = (json.load(open(d + "/summary.json")) for d in sys.argv[1:3])
+events = [json.loads(l) for l in open(sys.argv[1] + "/events.jsonl")]
+model_bytes = 235146 * 4
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("FAIL: replicated optimizer:", what); ok = False
+check(not [e for e in events if e.get("type") == "resync"], "a replica had to ask for the weights")
+check(on["rounds"] > 50, f"only {on['rounds']} rounds")
+check(on["bytes_moved"] <= 2 * 3 * model_bytes,
+      f"{on['bytes_moved']} bytes moved: the weights still go down every round")
+check(off["bytes_moved"] >= off["rounds"] * model_bytes, "without replicas the weights must go down")
+check(on["final_accuracy"] == off["final_accuracy"] and on["final_loss"] == off["final_loss"],
+      f"trajectories differ: {on['final_accuracy']}/{on['final_loss']} vs "
+      f"{off['final_accuracy']}/{off['final_loss']}")
+sys.exit(0 if ok else 1)
+PYEOF
+
 # 6. A worker that cannot reach any aggregator gives up after --reconnect seconds.
 timeout 30 "$BIN" worker --connect 127.0.0.1:1 --reconnect 1 > "$TMP/noagg.log" 2>&1
 rc=$?
