@@ -170,6 +170,9 @@ inline caf::behavior fake_worker(caf::event_based_actor* self, world_ptr w, work
         .then([=](probe_reply_msg& r) { w->workers[id].probes.push_back(std::move(r)); },
               on_error);
     },
+    [=](resync_atom) {
+      self->request(agg, caf::infinite, resync_atom::value, id).then(on_job, on_error);
+    },
     [=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), false}); },
     [=](upload_atom, version_t v) {
       auto& log = w->workers[id];

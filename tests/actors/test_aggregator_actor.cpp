@@ -701,3 +701,23 @@ CATCH_TEST_CASE("a push from an actor that is not the worker's live incarnation 
   caf::anon_send_exit(stale, caf::exit_reason::kill);
   h.settle();
 }
+
+CATCH_TEST_CASE("a resync request is refused where workers keep no replica of the optimizer",
+                "[aggregator][replica]") {
+  harness h;
+  start_two(h, ssgd(), "ssgd");  // tensors through the aggregator: no all-reduce, no replicas
+  const auto jobs_before = h.jobs(0).size();
+  caf::anon_send(h.workers.at(0), resync_atom::value);
+  h.settle();
+  CATCH_REQUIRE(h.w->workers[0].errors.size() == 1);
+  CATCH_CHECK(h.w->workers[0].errors[0].find("resync: worker 0 is not a live replica") !=
+              std::string::npos);
+  CATCH_CHECK(h.jobs(0).size() == jobs_before);
+  CATCH_CHECK(h.w->events_of_type("resync").empty());
+  // Jobs of a run without replicas carry the weights and never ask for a step.
+  for (const auto& r : h.jobs(0)) {
+    CATCH_CHECK(r.job.weights.value.defined());
+    CATCH_CHECK_FALSE(r.job.apply_sum);
+    CATCH_CHECK_FALSE(r.job.replica);
+  }
+}
