@@ -148,6 +148,10 @@ void keep_tensor_memory_in_heap() {
 /// Extra seconds the driver waits beyond the aggregator's own deadlines before it gives up.
 constexpr double driver_grace_s = 30.0;
 
+tls_files tls_of(const run_config& cfg) {
+  return {cfg.cluster.tls_cert, cfg.cluster.tls_key, cfg.cluster.tls_ca};
+}
+
 }  // namespace
 
 std::string unsupported_in_this_build(const run_config& cfg) {
@@ -185,6 +189,9 @@ std::string unsupported_in_this_build(const run_config& cfg) {
       return "network: a modelled network needs cluster.transport = \"local\" (with \"" +
              cfg.cluster.transport + "\" the tensors cross the real one)";
   }
+  if (cfg.cluster.mode != "processes" && tls_of(cfg).enabled())
+    return "cluster.tls_cert: TLS secures the connections of worker processes; it needs "
+           "cluster.mode = \"processes\"";
   if (cfg.cluster.mode == "processes") {
     if (cfg.cluster.clock == "simulated")
       return "cluster.mode: \"processes\" needs cluster.clock = \"real\" (a simulated cluster "
@@ -259,6 +266,13 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   run_result res;
   res.out_dir = opts.out_dir;
   if (auto why = unsupported_in_this_build(cfg); !why.empty()) {
+    res.exit_code = 2;
+    res.message = why;
+    return res;
+  }
+  if (auto why = check_tls_files(tls_of(cfg), {"cluster.tls_cert", "cluster.tls_key",
+                                                 "cluster.tls_ca"});
+      !why.empty()) {
     res.exit_code = 2;
     res.message = why;
     return res;
@@ -432,7 +446,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   if (processes) {
     // Workers are other processes: CAF's middleman carries the messages, with its heartbeat on
     // so that a silent connection is noticed, not only a closed one.
-    configure_network(sys_cfg, cfg.cluster.heartbeat_s, cfg.cluster.heartbeat_timeout_s);
+    configure_network(sys_cfg, cfg.cluster.heartbeat_s, cfg.cluster.heartbeat_timeout_s,
+                      tls_of(cfg));
   }
   // Work sharing: idle scheduler threads block on a condition variable, so a push from a worker
   // wakes the aggregator at once. Work stealing polls with sleeps of up to 10 ms when idle,
@@ -577,8 +592,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     front_door = spawn_front_door(sys, std::move(fp));
     std::string why;
     const auto at = parse_endpoint(cfg.cluster.listen, why);  // checked by the config loader
-    auto port = sys.middleman().publish(front_door, at ? at->port : 0,
-                                        at ? at->host.c_str() : "127.0.0.1", true);
+    auto port = publish_actor(sys, front_door, at ? at->port : 0,
+                              at ? at->host : std::string("127.0.0.1"), tls_of(cfg));
     if (!port) {
       res.exit_code = 1;
       res.message = "cluster.listen: cannot listen on " + cfg.cluster.listen + ": " +

@@ -40,7 +40,7 @@ caf::actor connect(caf::actor_system& sys, const worker_process_options& o, doub
     std::chrono::steady_clock::now() + std::chrono::duration<double>(budget_s);
   auto backoff = std::chrono::milliseconds(100);
   for (;;) {
-    auto door = sys.middleman().remote_actor(o.host, o.port);
+    auto door = connect_actor(sys, o.host, o.port, o.tls);
     if (door)
       return *door;
     const auto error = sys.render(door.error());
@@ -68,9 +68,14 @@ worker_process_result run_worker_process(const worker_process_options& o) {
   }
   std::string device_why;
   const auto device = parse_compute_device(o.device, device_why);
+  if (auto why = check_tls_files(o.tls, {"--tls-cert", "--tls-key", "--tls-ca"}); !why.empty()) {
+    res.exit_code = 2;
+    res.message = why;
+    return res;
+  }
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
-  configure_network(sys_cfg, o.heartbeat_s, o.heartbeat_timeout_s);
+  configure_network(sys_cfg, o.heartbeat_s, o.heartbeat_timeout_s, o.tls);
   sys_cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{sys_cfg};
   const std::string where = o.host + ":" + std::to_string(o.port);
@@ -85,6 +90,11 @@ worker_process_result run_worker_process(const worker_process_options& o) {
       res.exit_code = 1;
       res.message = "cannot reach the aggregator at " + where + " within " +
                     std::to_string(static_cast<int>(reconnect_s)) + " s: " + why;
+      if (why.find("handshake") != std::string::npos)
+        res.message += o.tls.enabled()
+                         ? " (the TLS handshake failed: is the aggregator's certificate signed by "
+                           "--tls-ca, and yours by its cluster.tls_ca?)"
+                         : " (the aggregator may require TLS: --tls-cert, --tls-key, --tls-ca)";
       return res;
     }
     caf::scoped_actor self{sys};

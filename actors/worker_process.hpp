@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "actors/network_config.hpp"
+
 namespace hetsgd {
 
 struct worker_process_options {
@@ -24,6 +26,9 @@ struct worker_process_options {
   double reconnect_s = 30.0;
   double heartbeat_s = 1.0;
   double heartbeat_timeout_s = 10.0;
+  /// Mutual TLS with the aggregator (all three or none): this worker's certificate and key, and
+  /// the CA that signed the aggregator's.
+  tls_files tls;
 };
 
 struct worker_process_result {

@@ -14,7 +14,7 @@ extern char** environ;
 namespace hetsgd {
 
 local_workers::local_workers(const std::string& self_exe, std::uint16_t port, int count,
-                             const std::string& token) {
+                             const std::string& token, const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e)
     if (std::strncmp(*e, "HETSGD_TOKEN=", 13) != 0)
@@ -26,6 +26,7 @@ local_workers::local_workers(const std::string& self_exe, std::uint16_t port, in
   envp.push_back(nullptr);
   std::vector<std::string> args{self_exe, "worker", "--connect",
                                 "127.0.0.1:" + std::to_string(port), "--exit-with-parent"};
+  args.insert(args.end(), extra.begin(), extra.end());
   std::vector<char*> argv;
   for (auto& a : args)
     argv.push_back(a.data());

@@ -15,9 +15,10 @@ namespace hetsgd {
 class local_workers {
 public:
   /// Starts `count` copies of `self_exe worker --connect 127.0.0.1:port --exit-with-parent`,
-  /// with `token` in their environment (HETSGD_TOKEN), never on their command line.
+  /// with `token` in their environment (HETSGD_TOKEN), never on their command line, and
+  /// `extra` arguments after those (e.g. the TLS files).
   local_workers(const std::string& self_exe, std::uint16_t port, int count,
-                const std::string& token);
+                const std::string& token, const std::vector<std::string>& extra = {});
   /// Waits up to `grace_s` for every child to exit on its own, then SIGKILLs the rest. Returns
   /// how many did not exit with status 0 (killed ones included).
   int finish(double grace_s);

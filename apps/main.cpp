@@ -17,6 +17,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include "actors/network_config.hpp"
 #include "actors/training_run.hpp"
 #include "actors/worker_process.hpp"
 #include "apps/local_workers.hpp"
@@ -140,7 +141,12 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
       if (launch == worker_launch::local_children)
         children = std::make_unique<hetsgd::local_workers>(
           std::filesystem::read_symlink("/proc/self/exe").string(), port,
-          static_cast<int>(cfg.cluster.workers), cfg.cluster.token);
+          static_cast<int>(cfg.cluster.workers), cfg.cluster.token,
+          // Its own workers present the aggregator's certificate (signed by the same CA).
+          cfg.cluster.tls_cert.empty()
+            ? std::vector<std::string>{}
+            : std::vector<std::string>{"--tls-cert", cfg.cluster.tls_cert, "--tls-key",
+                                       cfg.cluster.tls_key, "--tls-ca", cfg.cluster.tls_ca});
     };
   }
   auto res = hetsgd::run_training(cfg, opts);
@@ -214,6 +220,9 @@ int cmd_info() {
                        : std::string())
             << "\n"
             << "cuda kernels: " << (b.cuda ? "compiled in" : "not built") << "\n"
+            << "tls: " << (hetsgd::tls_compiled_in() ? "compiled in (libcaf_openssl; cluster.tls_*)"
+                                                      : "not compiled in (libcaf_openssl not found)")
+            << "\n"
             << "compute devices (worker --device): cpu"
             << (b.torch_cuda_devices > 0
                   ? ", cuda:0 to cuda:" + std::to_string(b.torch_cuda_devices - 1)
@@ -298,6 +307,11 @@ int main(int argc, char** argv) {
   worker->add_option("--host", wopt.collective_host,
                      "Address other workers reach this one at, for cluster.transport = \"gloo\" "
                      "(default: loopback, or this host's name when the aggregator is remote)");
+  worker->add_option("--tls-cert", wopt.tls.cert,
+                     "PEM certificate of this worker, for an aggregator with cluster.tls_* set");
+  worker->add_option("--tls-key", wopt.tls.key, "PEM private key of --tls-cert");
+  worker->add_option("--tls-ca", wopt.tls.ca,
+                     "PEM CA certificate that signed the aggregator's certificate");
   worker->add_option("--reconnect", wopt.reconnect_s,
                      "Seconds to keep trying to reach the aggregator before the first assignment");
   worker->add_flag("--exit-with-parent", exit_with_parent, "Die with the parent process")

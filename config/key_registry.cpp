@@ -213,6 +213,18 @@ std::vector<key_spec> build_registry() {
                       "processes: shared secret every worker must present (`hetsgd worker "
                       "--token`); a worker without it is refused and the refusal logged")
                   .default_note("none"));
+  b.push_back(run_key(HETSGD_KEY(cluster.tls_cert), "path",
+                      "processes: TLS between the aggregator and its workers (all three "
+                      "cluster.tls_* or none): the aggregator's PEM certificate; workers give "
+                      "theirs with `hetsgd worker --tls-cert/--tls-key/--tls-ca`")
+                  .default_note("none (plain TCP)"));
+  b.push_back(run_key(HETSGD_KEY(cluster.tls_key), "path",
+                      "processes, TLS: the PEM private key of cluster.tls_cert")
+                  .default_note("none"));
+  b.push_back(run_key(HETSGD_KEY(cluster.tls_ca), "path",
+                      "processes, TLS: the PEM CA certificate that signed the workers' "
+                      "certificates (each side verifies the other)")
+                  .default_note("none"));
   b.push_back(run_key(HETSGD_KEY(cluster.heartbeat_s), "s",
                       "processes: seconds between a worker's heartbeats to the aggregator (CAF's "
                       "middleman heartbeat runs at the same interval)")

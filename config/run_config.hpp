@@ -53,6 +53,11 @@ struct cluster_section {
   std::string listen = "127.0.0.1:0";
   /// Processes: shared secret a worker must present; required to listen beyond loopback.
   std::string token;
+  /// Processes: mutual TLS (PEM paths; all three or none): this aggregator's certificate and
+  /// key, and the CA that signed the workers' certificates.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
   double heartbeat_s = 1.0;              ///< processes: seconds between a worker's heartbeats
   /// Processes: a worker silent this long (frozen, partitioned) is taken as lost, seconds.
   double heartbeat_timeout_s = 10.0;

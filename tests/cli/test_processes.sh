@@ -194,6 +194,71 @@ grep -q '"type":"refused"' "$TMP/run_token/events.jsonl" || fail "wrong token: r
 grep -q "refused a worker" "$TMP/token.log" || fail "wrong token: refusal not on the aggregator's stderr"
 grep -q 's3cret' "$TMP/run_token/config.toml" && fail "the token was written to config.toml"
 
+# 3b. Mutual TLS (libcaf_openssl): a CA and one certificate it signed, made here with the openssl
+#     tool. `hetsgd run` starts its workers with the aggregator's certificate and trains over
+#     TLS; a worker without TLS, or with a certificate from another CA, never gets in, and bad
+#     files are refused with exit 2 naming the key or flag.
+if "$BIN" info | grep -q "^tls: compiled in" && command -v openssl > /dev/null; then
+  mkcert() {  # mkcert DIR: DIR/ca.pem, DIR/node.pem, DIR/node.key
+    mkdir -p "$1"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 \
+      -subj /CN=hetsgd-test-ca -keyout "$1/ca.key" -out "$1/ca.pem" > /dev/null 2>&1 &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=hetsgd-node \
+      -keyout "$1/node.key" -out "$1/node.csr" > /dev/null 2>&1 &&
+    openssl x509 -req -in "$1/node.csr" -CA "$1/ca.pem" -CAkey "$1/ca.key" -CAcreateserial \
+      -days 1 -out "$1/node.pem" > /dev/null 2>&1
+  }
+  mkcert "$TMP/pki" || fail "tls: could not make test certificates"
+  mkcert "$TMP/other_pki" || fail "tls: could not make the other CA"
+  TLS_SETS=(--set "cluster.tls_cert=\"$TMP/pki/node.pem\"" --set "cluster.tls_key=\"$TMP/pki/node.key\""
+            --set "cluster.tls_ca=\"$TMP/pki/ca.pem\"")
+  timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" "${TLS_SETS[@]}" \
+    --set 'cluster.mode="processes"' --set train.max_samples=20000 --out "$TMP/run_tls" \
+    > "$TMP/tls.log" 2>&1
+  rc=$?
+  [[ $rc -eq 0 ]] || fail "tls: run with worker processes: exit $rc: $(cat "$TMP/tls.log")"
+  check_summary "$TMP/run_tls" "tls"
+  # An aggregator over TLS; a plain worker and one with another CA's certificate are both kept
+  # out (each gives up after --reconnect), then a worker with the right files trains.
+  start_aggregator tls_agg "$SRC/config/examples/default.toml" "${COMMON[@]}" "${TLS_SETS[@]}" \
+    --set cluster.workers=1 --set 'cluster.speeds=[1.0]' --set train.max_samples=10000 \
+    --out "$TMP/run_tls_agg"
+  timeout 60 "$BIN" worker --connect "127.0.0.1:$PORT" --reconnect 2 > "$TMP/tls_plain.log" 2>&1
+  rc=$?
+  [[ $rc -eq 1 ]] || fail "tls: a plain worker: exit $rc, want 1: $(cat "$TMP/tls_plain.log")"
+  grep -qF "the aggregator may require TLS" "$TMP/tls_plain.log" \
+    || fail "tls: a plain worker is not told why: $(cat "$TMP/tls_plain.log")"
+  timeout 60 "$BIN" worker --connect "127.0.0.1:$PORT" --reconnect 2 \
+    --tls-cert "$TMP/other_pki/node.pem" --tls-key "$TMP/other_pki/node.key" \
+    --tls-ca "$TMP/other_pki/ca.pem" > "$TMP/tls_other.log" 2>&1
+  rc=$?
+  [[ $rc -eq 1 ]] || fail "tls: another CA's worker: exit $rc, want 1: $(cat "$TMP/tls_other.log")"
+  start_worker tls_good.log --tls-cert "$TMP/pki/node.pem" --tls-key "$TMP/pki/node.key" \
+    --tls-ca "$TMP/pki/ca.pem"
+  wait_for "$WPID" 120 || fail "tls: the right worker failed: $(cat "$TMP/tls_good.log")"
+  wait_for "$AGG_PID" 120; rc=$?
+  [[ $rc -eq 0 ]] || fail "tls: aggregator exit $rc: $(cat "$TMP/tls_agg.log")"
+  check_summary "$TMP/run_tls_agg" "tls aggregator"
+  grep -c '"change":"joined"' "$TMP/run_tls_agg/events.jsonl" | grep -qx 1 \
+    || fail "tls: someone other than the right worker joined"
+  # Bad files: named, exit 2, nothing started.
+  timeout 60 "$BIN" worker --connect 127.0.0.1:1 --tls-cert "$TMP/pki/node.pem" \
+    --tls-key "$TMP/pki/ca.key" --tls-ca "$TMP/pki/ca.pem" > "$TMP/tls_badkey.log" 2>&1
+  rc=$?
+  [[ $rc -eq 2 ]] || fail "tls: mismatched key: exit $rc, want 2"
+  grep -qF -- "--tls-key: $TMP/pki/ca.key does not match the certificate" "$TMP/tls_badkey.log" \
+    || fail "tls: mismatched key: $(cat "$TMP/tls_badkey.log")"
+  timeout 60 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+    --set 'cluster.mode="processes"' --set "cluster.tls_cert=\"$TMP/pki/node.pem\"" \
+    --out "$TMP/run_tls_half" > "$TMP/tls_half.log" 2>&1
+  rc=$?
+  [[ $rc -eq 2 ]] || fail "tls: certificate without key: exit $rc, want 2"
+  grep -qF "cluster.tls_key: TLS needs a certificate, its key and the CA file" "$TMP/tls_half.log" \
+    || fail "tls: certificate without key: $(cat "$TMP/tls_half.log")"
+else
+  echo "tls: not compiled in or no openssl tool here; TLS cases skipped"
+fi
+
 # 4. `hetsgd run` with cluster.mode = "processes" starts its workers and leaves none behind.
 timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
   --set 'cluster.mode="processes"' --set train.max_samples=30000 --out "$TMP/run_local" \
