@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(cmake g++ make libcaf-dev libtomlplusplus-dev catch2 libtorch-dev libgloo-dev
       dataset-fashion-mnist libopenblas0-pthread libcli11-dev nlohmann-json3-dev zlib1g-dev
-      python3-matplotlib)
+      python3-matplotlib libssl-dev openssl)
 # Optional extras (PyTorch DDP baseline for benchmarks) are installed with HETSGD_EXTRAS=1.
 if [[ "${HETSGD_EXTRAS:-0}" == "1" ]]; then PKGS+=(python3-torch); fi
 
