@@ -374,7 +374,6 @@ void schedule_compute(self_ptr self, double delay_s) {
   }
 }
 
-/// Loads a job's weights and data share; resets the per-job counters.
 /// Replicated optimizer: takes the step of job `j` (apply_sum) on this worker's replica from
 /// the round's sum it took part in, and turns `j` into a job carrying the resulting weights.
 /// False when it cannot: it did not take part in the sum (its all-reduce failed), it is not at
@@ -395,6 +394,7 @@ bool take_replica_step(self_ptr self, job_msg& j) {
   return true;
 }
 
+/// Loads a job's weights and data share; resets the per-job counters.
 void load_job(self_ptr self, const job_msg& j) {
   auto& st = self->state;
   load_flat_parameters(*st.model, j.weights.value);
@@ -545,8 +545,6 @@ void step(self_ptr self) {
   schedule_compute(self, st.sim ? dt : slow);
 }
 
-/// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
-/// that had nothing pending), or a reply that starts the next job.
 /// The replica could not take its step: asks the aggregator for the weights and momentum in
 /// full, then goes on with job `j` on them.
 void resync(self_ptr self, job_msg j) {
@@ -569,6 +567,8 @@ void resync(self_ptr self, job_msg j) {
       });
 }
 
+/// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
+/// that had nothing pending), or a reply that starts the next job.
 void on_job(self_ptr self, job_msg& j) {
   auto& st = self->state;
   if (j.apply_sum && !j.stop) {
