@@ -325,6 +325,52 @@ rc=$?
 [[ $rc -eq 1 ]] || fail "no aggregator: worker exit $rc, want 1"
 grep -q "cannot reach the aggregator" "$TMP/noagg.log" || fail "no aggregator: message: $(cat "$TMP/noagg.log")"
 
+# 7. Two hosts: the aggregator in one network namespace, two workers in another, joined by a
+#    veth pair (10.231.N.1 and .2). Beyond loopback: a token is required, and the rounds are
+#    summed by Gloo across the two "hosts". Needs root and `ip netns`; skipped otherwise.
+NS_A=hetsgd_a_$$
+NS_B=hetsgd_b_$$
+netns_cleanup() { ip netns del "$NS_A" 2> /dev/null; ip netns del "$NS_B" 2> /dev/null; }
+if [[ $(id -u) -eq 0 ]] && command -v ip > /dev/null && ip netns add "$NS_A" 2> /dev/null; then
+  trap 'netns_cleanup; cleanup' EXIT
+  NET=10.231.$(( $$ % 250 ))
+  ip netns add "$NS_B" &&
+  ip link add "va$$" type veth peer name "vb$$" &&
+  ip link set "va$$" netns "$NS_A" && ip link set "vb$$" netns "$NS_B" &&
+  ip -n "$NS_A" addr add "$NET.1/24" dev "va$$" && ip -n "$NS_B" addr add "$NET.2/24" dev "vb$$" &&
+  ip -n "$NS_A" link set "va$$" up && ip -n "$NS_B" link set "vb$$" up &&
+  ip -n "$NS_A" link set lo up && ip -n "$NS_B" link set lo up \
+    || fail "netns: could not set up the two namespaces"
+  ip netns exec "$NS_A" "$BIN" aggregator "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+    --set cluster.workers=2 --set 'cluster.speeds=[1.0,0.5]' --set 'cluster.transport="gloo"' \
+    --set train.max_samples=20000 --listen "$NET.1:0" --token netns-secret \
+    --out "$TMP/run_netns" > "$TMP/netns_agg.log" 2>&1 &
+  AGG_PID=$!
+  pids+=("$AGG_PID")
+  line=$(wait_line "$TMP/netns_agg.log" "listening on" 1 60)
+  NPORT=""
+  [[ $line =~ listening\ on\ [0-9.]+:([0-9]+) ]] && NPORT=${BASH_REMATCH[1]}
+  [[ -n $NPORT ]] || fail "netns: aggregator did not listen: $(cat "$TMP/netns_agg.log")"
+  w=()
+  for i in 0 1; do
+    ip netns exec "$NS_B" "$BIN" worker --connect "$NET.1:$NPORT" --token netns-secret \
+      --host "$NET.2" > "$TMP/netns_w$i.log" 2>&1 &
+    w+=("$!"); pids+=("$!")
+  done
+  wait_for "$AGG_PID" 180; rc=$?
+  [[ $rc -eq 0 ]] || fail "netns: aggregator exit $rc: $(cat "$TMP/netns_agg.log")"
+  for i in 0 1; do
+    wait_for "${w[$i]}" 30 || fail "netns: worker $i: $(cat "$TMP/netns_w$i.log")"
+  done
+  check_summary "$TMP/run_netns" "netns"
+  grep -q '"type":"collective_failed"' "$TMP/run_netns/events.jsonl" \
+    && fail "netns: an all-reduce across the namespaces failed"
+  grep -q "joined from" "$TMP/netns_agg.log" || fail "netns: no worker joined"
+  netns_cleanup
+else
+  echo "netns: needs root and ip netns; the two-host case is skipped"
+fi
+
 if [[ $failures -gt 0 ]]; then
   echo "$failures failure(s)"
   exit 1
