@@ -159,22 +159,22 @@ std::string unsupported_in_this_build(const run_config& cfg) {
   if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
     return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
            join(implemented) + ")";
+  // The policy checks its own settings (e.g. wp_sgd's contraction needs 0 < lr·λ < 1); a
+  // failure is reported below, after the cluster checks, by name.
+  std::unique_ptr<round_policy> policy;
+  std::string policy_error;
+  try {
+    policy = make_round_policy(cfg.policy.name, policy_options(cfg));
+  } catch (const std::exception& e) {
+    policy_error = e.what();
+  }
   if (cfg.cluster.transport != "local") {
     const std::string transport = "cluster.transport: \"" + cfg.cluster.transport + "\"";
     // An all-reduce sums Σ a_k payload_k over a round's participants: it carries the policies
     // whose every round takes every live worker (their traits say all_reduce). The others close
     // rounds on a subset while the rest keep computing; they send their tensors to the
     // aggregator.
-    bool all_reduce_policy = false;
-    try {
-      all_reduce_policy = make_round_policy(cfg.policy.name, policy_options(cfg))->traits().transfer ==
-                          transfer_kind::all_reduce;
-    } catch (const std::exception&) {
-      // Bad settings: reported below, by name.
-    }
-    if (cfg.policy.name == "ssgd" && cfg.policy.ssgd.round_timeout_s > 0.0)
-      all_reduce_policy = false;  // a round that times out closes on whoever arrived
-    if (!all_reduce_policy)
+    if (policy && policy->traits().transfer != transfer_kind::all_reduce)
       return transport + " carries the policies whose rounds take every worker (ssgd without "
              "policy.ssgd.round_timeout_s, abs_sgd, dbs, local_sgd, wp_sgd); policy \"" +
              cfg.policy.name + "\" needs \"local\" (tensors through the aggregator)";
@@ -212,12 +212,8 @@ std::string unsupported_in_this_build(const run_config& cfg) {
     return "policy.abs.k0: " + std::to_string(cfg.policy.abs.k0) +
            " is more than cluster.workers (" + std::to_string(workers) +
            "); a round could never close";
-  try {
-    // The policy checks its own settings (e.g. wp_sgd's contraction needs 0 < lr·λ < 1).
-    make_round_policy(cfg.policy.name, policy_options(cfg));
-  } catch (const std::exception& e) {
-    return "policy." + cfg.policy.name + ": " + e.what();
-  }
+  if (!policy_error.empty())
+    return "policy." + cfg.policy.name + ": " + policy_error;
   if (cfg.policy.batch == "dbs" && cfg.policy.name != "ssgd" && cfg.policy.name != "dbs")
     // DBS counts one report per worker per round, and its plans hold jobs at epoch ends: that
     // needs synchronous rounds of one batch per worker.
@@ -277,10 +273,12 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     res.message = why;
     return res;
   }
+  int cuda_devices = 0;  // transport nccl: the devices the ranks of one process share out
   if (cfg.cluster.transport == "nccl") {
     // The aggregator is rank 0 of every round group: it needs a device of its own. A machine
     // without one is told so before anything starts (workers would fail the same way).
     const auto b = query_backends();
+    cuda_devices = b.cuda_devices;
     if (!b.nccl_usable) {
       res.exit_code = 2;
       res.message = "cluster.transport: \"nccl\" cannot be used on this machine: " + b.nccl_error;
@@ -537,7 +535,6 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
   auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
     static_cast<std::size_t>(cfg.cluster.workers), 0);
-  const int cuda_devices = cfg.cluster.transport == "nccl" ? query_backends().cuda_devices : 0;
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
                             counters, worker_seed, incarnations, recorder, coll,
                             cuda_devices](worker_id id) {

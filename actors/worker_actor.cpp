@@ -10,6 +10,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "actors/atoms.hpp"
 #include "actors/messages.hpp"
@@ -380,8 +381,7 @@ void schedule_compute(self_ptr self, double delay_s) {
 /// the version before, or its step does not hash to the aggregator's weights.
 bool take_replica_step(self_ptr self, job_msg& j) {
   auto& st = self->state;
-  auto sum = std::move(st.reduced_sum);
-  st.reduced_sum = at::Tensor();
+  const auto sum = std::exchange(st.reduced_sum, at::Tensor());  // one step per sum
   if (!st.replica_optimizer || !st.replica_weights.defined() || !sum.defined() ||
       sum.numel() != st.replica_weights.numel() || j.version != st.version + 1)
     return false;

@@ -160,36 +160,35 @@ int bench_detection(const detection_options& o, const std::string& self_exe) {
     for (int r = 0; r < 5; ++r)
       events.wait_for([](const json& e) { return e.value("type", "") == "round"; }, o.deadline_s,
                       "round");
+    // Seconds from `since` until the aggregator logs `change` ("left", "rejoined") for `id`.
+    auto seconds_until = [&](steady::time_point since, int id, const char* change,
+                             const std::string& what) {
+      events.wait_for([&](const json& e) { return membership(e, id, change); }, o.deadline_s,
+                      what + " of worker " + std::to_string(id));
+      return seconds_since(since);
+    };
     for (int rep = 0; rep < o.reps; ++rep) {
       // A crash: the socket closes, CAF reports the peer gone.
       auto& victim = workers[static_cast<std::size_t>(rep % o.workers)];
+      const int id = victim.id;
       const auto killed_at = steady::now();
       kill(victim.pid, SIGKILL);
-      events.wait_for([&](const json& e) { return membership(e, victim.id, "left"); },
-                      o.deadline_s, "left event for killed worker " + std::to_string(victim.id));
-      const double detect_s = seconds_since(killed_at);
+      const double detect_s = seconds_until(killed_at, id, "left", "'left' after kill -9");
       const auto started_at = steady::now();
-      const int id = victim.id;
       victim = start_worker();
-      events.wait_for([&](const json& e) { return membership(e, id, "rejoined"); }, o.deadline_s,
-                      "rejoin of worker " + std::to_string(id));
-      const double rejoin_s = seconds_since(started_at);
       victim.id = id;
+      const double rejoin_s = seconds_until(started_at, id, "rejoined", "rejoin of a new process");
       kills.push_back({{"worker", id}, {"detection_s", detect_s}, {"rejoin_s", rejoin_s}});
       std::cerr << "detection: kill -9 of worker " << id << " seen after " << detect_s
                 << " s; its replacement rejoined " << rejoin_s << " s after it started\n";
       // A freeze: the socket stays open, only a deadline finds it.
-      auto& frozen = workers[static_cast<std::size_t>((rep + 1) % o.workers)];
+      const auto& frozen = workers[static_cast<std::size_t>((rep + 1) % o.workers)];
       const auto stopped_at = steady::now();
       kill(frozen.pid, SIGSTOP);
-      events.wait_for([&](const json& e) { return membership(e, frozen.id, "left"); },
-                      o.deadline_s, "left event for frozen worker " + std::to_string(frozen.id));
-      const double freeze_s = seconds_since(stopped_at);
+      const double freeze_s = seconds_until(stopped_at, frozen.id, "left", "'left' after SIGSTOP");
       const auto thawed_at = steady::now();
       kill(frozen.pid, SIGCONT);
-      events.wait_for([&](const json& e) { return membership(e, frozen.id, "rejoined"); },
-                      o.deadline_s, "rejoin of thawed worker " + std::to_string(frozen.id));
-      const double thaw_s = seconds_since(thawed_at);
+      const double thaw_s = seconds_until(thawed_at, frozen.id, "rejoined", "rejoin after SIGCONT");
       freezes.push_back({{"worker", frozen.id}, {"detection_s", freeze_s}, {"rejoin_s", thaw_s}});
       std::cerr << "detection: SIGSTOP of worker " << frozen.id << " seen after " << freeze_s
                 << " s; thawed, it rejoined after " << thaw_s << " s\n";

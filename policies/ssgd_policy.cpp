@@ -8,7 +8,10 @@ namespace hetsgd {
 ssgd_policy::ssgd_policy(ssgd_options opts) : opts_(opts) {
   traits_.name = opts_.name;
   traits_.payload = payload_kind::gradient_sum;
-  traits_.transfer = transfer_kind::all_reduce;
+  // A round that times out closes on whoever arrived: a subset, which an all-reduce cannot
+  // carry.
+  traits_.transfer =
+    opts_.round_timeout_s > 0.0 ? transfer_kind::point_to_point : transfer_kind::all_reduce;
   traits_.mode = worker_mode::push_and_wait;
 }
 

@@ -477,3 +477,9 @@ CATCH_TEST_CASE("ssgd: contract holds over a long scripted run with faults",
   CATCH_CHECK(all_after);
   CATCH_CHECK(agg.dropped_count() > 0);
 }
+
+CATCH_TEST_CASE("ssgd: all-reduce transfer, unless a round timeout may close it on a subset",
+                "[policies][ssgd]") {
+  CATCH_CHECK(make_ssgd().traits().transfer == transfer_kind::all_reduce);
+  CATCH_CHECK(make_ssgd(0.5).traits().transfer == transfer_kind::point_to_point);
+}
