@@ -727,7 +727,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
   if (!simulated)  // the simulated run stopped its actors before draining them
     stop_actors();
-  return res;
+  if (opts.on_finished)
+    opts.on_finished(res.exit_code, res.message);
+  return res;  // the actor system shuts down here, waiting for its actors and connections
 }
 
 }  // namespace hetsgd

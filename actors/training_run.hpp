@@ -36,6 +36,9 @@ struct run_options {
   /// cluster.mode = "processes": called once the front door listens, with the port it bound
   /// (cluster.listen may ask for port 0 = any free one), on the calling thread.
   std::function<void(std::uint16_t port)> on_listening;
+  /// Called on the calling thread once the run is over and its files are written, just before
+  /// its actor system shuts down, with how it ended (a process can bound that shutdown).
+  std::function<void(int exit_code, const std::string& message)> on_finished;
   /// Non-null: train and test on this data set instead of loading cfg.data.path.
   std::shared_ptr<const fashion_mnist> data;
 };

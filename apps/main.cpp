@@ -21,6 +21,7 @@
 #include "actors/training_run.hpp"
 #include "actors/worker_process.hpp"
 #include "apps/local_workers.hpp"
+#include "apps/shutdown_deadline.hpp"
 #include "apps/compare_command.hpp"
 #include "apps/run_directory.hpp"
 #include "config/config_loader.hpp"
@@ -149,7 +150,16 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
                                        cfg.cluster.tls_key, "--tls-ca", cfg.cluster.tls_ca});
     };
   }
+  // The run's files are written before its actor system shuts down; that shutdown gets a
+  // deadline, so that a finished run never leaves its process behind.
+  hetsgd::shutdown_deadline shutdown;
+  opts.on_finished = [&](int exit_code, const std::string& message) {
+    shutdown.arm(std::chrono::seconds(30), exit_code == 0 ? exit_ok : exit_runtime,
+                 "the run ended (" + message + ", results in " + out +
+                   ") but the shutdown of its actor system");
+  };
   auto res = hetsgd::run_training(cfg, opts);
+  shutdown.disarm();
   if (children) {
     // The run has stopped every worker it had; a process still running after that is stuck.
     const int failed = children->finish(cfg.cluster.request_timeout_s);
