@@ -81,6 +81,9 @@ struct worker_slot {
   /// heartbeats and pushes, and `last_heard_s` feeds the heartbeat watchdog.
   bool remote = false;
   double last_heard_s = 0.0;
+  /// Its payloads stay with it for the round's all-reduce (a collective, and the worker is not
+  /// hosted in this process); otherwise they come inside its pushes.
+  bool collective = false;
   // The link to the incarnation that joined last (link faults): what a probe needs to tell a
   // lost push from a lost answer, and what came through.
   std::uint64_t last_seq_received = 0;  ///< highest push seq that arrived
@@ -247,7 +250,7 @@ void put_weights(self_ptr self, worker_id w, job_msg& j, bool allow_step) {
   }
   j.weights.value = current_snapshot(self);
   st.acct.bytes_moved += static_cast<std::uint64_t>(j.weights.value.nbytes());
-  if (st.replicate) {
+  if (st.replicate && slot.collective) {
     j.replica = true;
     const auto& m = st.optimizer->momentum_buffer();
     if (m.defined()) {
@@ -506,12 +509,13 @@ void restore_checkpoint(self_ptr self) {
   }
 }
 
-/// cluster.transport = "gloo": sums the payloads of `used` (left with their workers), each
-/// times its weight a_k (`weights`, in the order of `used`; each worker scales its own), into
-/// st.sum_buffer by an all-reduce of the participants and this aggregator (rank 0, adding
-/// zeros). The participants are asked to take part first; a new set of participants is a new
-/// group. False when the round cannot be summed: its contributions are then dropped
-/// (`collective`) and the model is left as it was.
+/// cluster.transport = "gloo" or "nccl": sums the payloads of `used`, each times its weight a_k
+/// (`weights`, in the order of `used`), into st.sum_buffer by an all-reduce of the participants
+/// whose payloads stayed with them (each scales its own) and this aggregator (rank 0). The
+/// aggregator's rank holds the weighted sum of the payloads that came inside messages (hosted
+/// workers, cluster.hosted_workers), or zeros. The participants are asked to take part first; a
+/// new set of participants is a new group. False when the round cannot be summed: its
+/// contributions are then dropped (`collective`) and the model is left as it was.
 bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
                       const nlohmann::json& weights) {
   auto& st = self->state;
@@ -520,9 +524,9 @@ bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
   std::string why;
   for (std::size_t i = 0; i < used.size(); ++i) {
     const auto& e = used[i];
-    ranked.emplace_back(e.meta.worker, weights.at(i).get<double>());
     if (e.payload.defined())
-      why = "a round mixes payloads in messages and in the all-reduce";
+      continue;  // a hosted worker's: summed into rank 0's part below
+    ranked.emplace_back(e.meta.worker, weights.at(i).get<double>());
     if (!st.slots[e.meta.worker].live)
       why = "worker " + std::to_string(e.meta.worker) + " left before its payload was summed";
   }
@@ -546,6 +550,9 @@ bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
       st.sum_buffer = at::zeros_like(st.weights);
     else
       st.sum_buffer.zero_();
+    for (std::size_t i = 0; i < used.size(); ++i)
+      if (used[i].payload.defined())
+        add_scaled(st.sum_buffer, used[i].payload, weights.at(i).get<double>());
     // Blocks this scheduler thread for one all-reduce (what summing N payloads here would
     // cost); the workers and the rendezvous store have threads of their own. Nothing is heard
     // meanwhile, so no worker is blamed for the silence.
@@ -587,6 +594,14 @@ void apply_round(self_ptr self, const round_decision& d) {
   nlohmann::json ahead = nlohmann::json::array();
   std::vector<pending_entry> used;
   used.reserve(d.apply.size());
+  // A round with any payload left with its worker is summed by the all-reduce, which also adds
+  // the payloads that came in messages (hosted workers) into the aggregator's own rank.
+  bool reduced = false;
+  for (auto& wc : d.apply) {
+    auto it = st.pending.find(wc.id);
+    if (it != st.pending.end() && !it->second.payload.defined())
+      reduced = true;
+  }
   for (auto& wc : d.apply) {
     auto it = st.pending.find(wc.id);
     if (it == st.pending.end()) {
@@ -597,8 +612,8 @@ void apply_round(self_ptr self, const round_decision& d) {
     used.push_back(std::move(it->second));
     st.pending.erase(it);
     auto& e = used.back();
-    if (!e.payload.defined()) {
-      // Left with its worker for the round's all-reduce (below).
+    if (reduced) {
+      // Summed by the round's all-reduce (below).
       weighted_samples += wc.weight * static_cast<double>(e.meta.samples);
       weight_total += wc.weight;
     } else {
@@ -633,7 +648,7 @@ void apply_round(self_ptr self, const round_decision& d) {
   if (used.empty() || (d.combine == combine_rule::sample_weighted_mean && weighted_samples <= 0.0) ||
       (averaging && weight_total <= 0.0))
     return;
-  if (!used.front().payload.defined()) {
+  if (reduced) {
     if (!all_reduce_round(self, used, weights))
       return;
     sum = st.sum_buffer;
@@ -646,7 +661,6 @@ void apply_round(self_ptr self, const round_decision& d) {
       count_dropped(self, e.meta, drop_reason::non_finite);
     return;
   }
-  const bool reduced = !used.front().payload.defined();
   switch (d.combine) {
     case combine_rule::sample_weighted_mean:  // g = Σ a_k g_k / Σ a_k n_k, then the optimizer
       st.optimizer->step_scaled(st.weights, sum, d.lr_scale / weighted_samples);
@@ -658,7 +672,8 @@ void apply_round(self_ptr self, const round_decision& d) {
         st.last_step.hash = bit_hash(st.weights);
         st.last_step.summed.clear();
         for (const auto& e : used)
-          st.last_step.summed.push_back(e.meta.worker);
+          if (!e.payload.defined())  // hosted workers get the weights in full
+            st.last_step.summed.push_back(e.meta.worker);
         std::sort(st.last_step.summed.begin(), st.last_step.summed.end());
       }
       break;
@@ -1120,10 +1135,13 @@ namespace {
 /// in another process may send anything (a bug, a version mismatch, an attacker with the token).
 std::string malformed(const aggregator_state& s, const contribution_msg& c) {
   const auto& t = c.payload.value;
-  if (c.in_collective != static_cast<bool>(s.group))
-    return c.in_collective ? "a payload left for an all-reduce, but cluster.transport is local"
-                           : "a payload inside the message, but cluster.transport sums payloads "
-                             "with an all-reduce";
+  const bool collective = s.slots[c.worker].collective;
+  if (c.in_collective && !collective)
+    return s.group ? "a payload left for an all-reduce, but this worker runs in the aggregator's "
+                     "process (cluster.hosted_workers) and sends its payloads in messages"
+                   : "a payload left for an all-reduce, but cluster.transport is local";
+  if (!c.in_collective && collective)
+    return "a payload inside the message, but cluster.transport sums payloads with an all-reduce";
   if (c.in_collective && t.defined())
     return "a payload inside the message as well as in the all-reduce";
   if (!c.in_collective && !t.defined())
@@ -1354,7 +1372,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       slot.joined = true;
       slot.live = true;
       slot.counters = s.p.counters ? s.p.counters->current(w) : nullptr;
-      slot.remote = s.p.heartbeat_timeout_s > 0.0;
+      const bool hosted = w < s.p.hosted_workers;
+      slot.remote = s.p.heartbeat_timeout_s > 0.0 && !hosted;
+      slot.collective = static_cast<bool>(s.group) && !hosted;
       if (slot.remote) {
         // Its counters live in its own process: mirror them from heartbeats and pushes.
         slot.counters = std::make_shared<worker_counters>();

@@ -60,6 +60,9 @@ struct aggregator_params {
   /// With a collective: workers step replicas of the optimizer on the summed gradient
   /// (cluster.replicate_optimizer), so the weights go down only to joiners.
   bool replicate_optimizer = true;
+  /// Processes: workers 0 .. hosted_workers-1 run in this process and send their payloads in
+  /// their messages; with a collective the aggregator adds them into its own rank.
+  std::size_t hosted_workers = 0;
   caf::actor batch_controller;
   /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
   std::shared_ptr<counter_board> counters;

@@ -11,12 +11,12 @@
 
 namespace hetsgd {
 
-struct fashion_mnist;
+struct labeled_data;
 
 struct evaluator_params {
   std::string model_name;
   std::uint64_t seed = 0;
-  std::shared_ptr<const fashion_mnist> data;  ///< shared, read-only; uses data->test
+  std::shared_ptr<const labeled_data> data;  ///< shared, read-only; uses data->test
 };
 
 caf::actor spawn_evaluator(caf::actor_system& sys, evaluator_params params);

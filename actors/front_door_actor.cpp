@@ -73,14 +73,16 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
       };
       std::size_t id = st.slots.size();
       if (hello.previous_id >= 0 && static_cast<std::size_t>(hello.previous_id) < st.slots.size() &&
+          static_cast<std::size_t>(hello.previous_id) >= st.p.hosted &&
           free(static_cast<std::size_t>(hello.previous_id)))
         id = static_cast<std::size_t>(hello.previous_id);
-      for (std::size_t i = 0; i < st.slots.size() && id == st.slots.size(); ++i)
+      for (std::size_t i = st.p.hosted; i < st.slots.size() && id == st.slots.size(); ++i)
         if (free(i))
           id = i;
       if (id == st.slots.size())
         return refuse(self, hello,
-                      "all " + std::to_string(st.slots.size()) + " worker slots are taken");
+                      "all " + std::to_string(st.slots.size() - st.p.hosted) +
+                        " worker process slots are taken");
       auto sender = self->current_sender();
       auto& s = st.slots[id];
       s.holder = caf::actor_cast<caf::actor_addr>(sender);

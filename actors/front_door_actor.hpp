@@ -25,6 +25,8 @@ struct front_door_params {
   std::string token;              ///< cluster.token ("" = none required)
   std::string config_toml;        ///< the run's effective config, sent to every worker
   std::vector<double> speeds;     ///< cluster.speeds: one slot per worker id
+  /// cluster.hosted_workers: ids 0 .. hosted-1 run in the aggregator's process; never handed out.
+  std::size_t hosted = 0;
   double base_rate = 0.0;
   std::uint64_t seed = 0;         ///< the workers' data-order seed
   clock_ptr clock;

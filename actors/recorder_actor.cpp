@@ -4,6 +4,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <set>
@@ -25,6 +27,7 @@ struct recorder_state {
   std::string dir;
   std::shared_ptr<trace_writer> trace;    ///< trace.json (null: output.trace = false)
   std::set<std::uint32_t> traced_workers; ///< workers whose track is named already
+  std::function<void(const nlohmann::json&)> on_event;  ///< the embedding program's subscriber
   static inline const char* name = "hetsgd.recorder";
 };
 
@@ -52,11 +55,30 @@ std::shared_ptr<std::ofstream> open_file(const std::string& path, bool append) {
   return f;
 }
 
+/// Hands event `e` to the subscriber. One that throws is told about once, on stderr, and gets no
+/// more events; the run and its files go on.
+void deliver_to_subscriber(recorder_state& s, const nlohmann::json& e) {
+  try {
+    s.on_event(e);
+  } catch (const std::exception& ex) {
+    std::cerr << "hetsgd: the event subscriber (run_options::on_event) threw on a \""
+              << e.value("type", "?") << "\" event: " << ex.what()
+              << "; it gets no more events\n";
+    s.on_event = nullptr;
+  } catch (...) {
+    std::cerr << "hetsgd: the event subscriber (run_options::on_event) threw a non-std exception;"
+                 " it gets no more events\n";
+    s.on_event = nullptr;
+  }
+}
+
 caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::string dir,
                              std::shared_ptr<std::ofstream> events,
                              std::shared_ptr<std::ofstream> metrics,
-                             std::shared_ptr<trace_writer> trace, bool append) {
+                             std::shared_ptr<trace_writer> trace, bool append,
+                             std::function<void(const nlohmann::json&)> on_event) {
   auto& st = self->state;
+  st.on_event = std::move(on_event);
   st.dir = std::move(dir);
   st.trace = std::move(trace);
   st.events = std::move(events);
@@ -70,11 +92,15 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
       auto& s = self->state;
       *s.events << line << '\n';
       s.events->flush();
-      if (s.trace) {
-        auto e = nlohmann::json::parse(line, nullptr, false);
-        if (!e.is_discarded())
-          s.trace->from_event(e);
-      }
+      if (!s.trace && !s.on_event)
+        return;
+      auto e = nlohmann::json::parse(line, nullptr, false);
+      if (e.is_discarded())
+        return;
+      if (s.trace)
+        s.trace->from_event(e);
+      if (s.on_event)
+        deliver_to_subscriber(s, e);
     },
     [=](span_atom, std::uint32_t worker, const std::string& what, double begin_s, double end_s) {
       auto& s = self->state;
@@ -112,11 +138,12 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
 }  // namespace
 
 caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append,
-                          bool trace) {
+                          bool trace, std::function<void(const nlohmann::json&)> on_event) {
   auto events = open_file(dir + "/events.jsonl", append);
   auto metrics = open_file(dir + "/metrics.csv", append);
   auto timeline = trace ? std::make_shared<trace_writer>(dir + "/trace.json", append) : nullptr;
-  return spawn_on_own_thread(sys, recorder_actor, dir, events, metrics, timeline, append);
+  return spawn_on_own_thread(sys, recorder_actor, dir, events, metrics, timeline, append,
+                             std::move(on_event));
 }
 
 }  // namespace hetsgd

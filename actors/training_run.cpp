@@ -258,10 +258,35 @@ double collective_timeout_s(const run_config& cfg) {
 
 }  // namespace
 
+namespace {
+
+/// What an embedding program handed in (its data set, its registered model) that this run cannot
+/// use; "" when nothing.
+std::string check_embedding(const run_config& cfg, const run_options& opts) {
+  const bool builtin_model = cfg.model.name == "mlp" || cfg.model.name == "cnn";
+  if (cfg.cluster.mode == "processes" && (opts.data || !builtin_model))
+    return std::string("cluster.mode = \"processes\": worker processes load data.path and build a "
+                       "built-in model themselves, so ") +
+           (opts.data ? "a data set passed in run_options.data" : "model '" + cfg.model.name + "'") +
+           " (a program's own) can only be trained with cluster.mode = \"threads\"";
+  if (opts.data) {
+    if (auto why = check_labeled_data(*opts.data); !why.empty())
+      return "run_options.data: " + why;
+  }
+  return "";
+}
+
+}  // namespace
+
 run_result run_training(const run_config& cfg, const run_options& opts) {
   run_result res;
   res.out_dir = opts.out_dir;
   if (auto why = unsupported_in_this_build(cfg); !why.empty()) {
+    res.exit_code = 2;
+    res.message = why;
+    return res;
+  }
+  if (auto why = check_embedding(cfg, opts); !why.empty()) {
     res.exit_code = 2;
     res.message = why;
     return res;
@@ -465,7 +490,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
 
   caf::actor recorder;
   try {
-    recorder = spawn_recorder(sys, opts.out_dir, opts.resume, cfg.output.trace);
+    recorder = spawn_recorder(sys, opts.out_dir, opts.resume, cfg.output.trace, opts.on_event);
   } catch (const std::exception& e) {
     res.exit_code = 1;
     res.message = e.what();
@@ -516,6 +541,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
   ap.collective = coll;
   ap.replicate_optimizer = cfg.cluster.replicate_optimizer;
+  // Processes: workers 0 .. hosted-1 are threads here (cluster.hosted_workers).
+  const auto hosted = static_cast<std::size_t>(processes ? cfg.cluster.hosted_workers : 0);
+  ap.hosted_workers = hosted;
   ap.batch_controller = controller;
   auto counters = std::make_shared<counter_board>();
   ap.counters = counters;
@@ -537,7 +565,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     static_cast<std::size_t>(cfg.cluster.workers), 0);
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
                             counters, worker_seed, incarnations, recorder, coll,
-                            cuda_devices](worker_id id) {
+                            cuda_devices, hosted](worker_id id) {
     worker_params wp;
     if (cfg.output.trace)
       wp.recorder = recorder;
@@ -569,6 +597,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     // nccl in one process: one device per rank (NCCL refuses two ranks of a group on one
     // device); the aggregator's rank 0 has device 0, worker i has device i + 1.
     wp.collective.device = (static_cast<int>(id) + 1) % std::max(1, cuda_devices);
+    if (id < hosted)
+      wp.collective = collective_params{};  // its payloads go to the aggregator in memory
     return spawn_worker(sys, std::move(wp));
   };
   std::vector<caf::actor> workers;
@@ -578,6 +608,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     fp.token = cfg.cluster.token;
     fp.config_toml = opts.effective_toml;
     fp.speeds = cfg.cluster.speeds;
+    fp.hosted = hosted;
     fp.base_rate = base_rate;
     fp.seed = worker_seed;
     fp.clock = clock;
@@ -602,7 +633,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     if (opts.on_listening)
       opts.on_listening(*port);
   }
-  for (std::int64_t i = 0; i < cfg.cluster.workers && !processes; ++i) {
+  // Threads: every worker is spawned here; processes: only the hosted ones, the others connect.
+  const auto in_process = processes ? static_cast<std::int64_t>(hosted) : cfg.cluster.workers;
+  for (std::int64_t i = 0; i < in_process; ++i) {
     const auto id = static_cast<worker_id>(i);
     // A worker that was out at the checkpoint stays out until its rejoin fault (null handle).
     const bool out = resume && std::find(resume->live.begin(), resume->live.end(), id) ==

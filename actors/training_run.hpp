@@ -10,12 +10,14 @@
 #include <memory>
 #include <string>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "actors/messages.hpp"
 #include "config/run_config.hpp"
 
 namespace hetsgd {
 
-struct fashion_mnist;
+struct labeled_data;
 
 struct run_options {
   std::string out_dir;         ///< created if missing
@@ -25,6 +27,10 @@ struct run_options {
   /// events.jsonl and metrics.csv are appended to.
   bool resume = false;
   std::function<void(const progress_msg&)> on_progress;  ///< called on the driver's thread
+  /// The run's events as they happen, one JSON object each, exactly as events.jsonl gets them
+  /// ("type": "round", "evaluation", "membership", "straggler", ...; docs/results.md). Called on
+  /// the recorder's thread, so it must be quick and thread-safe; one that throws gets no more.
+  std::function<void(const nlohmann::json& event)> on_event;
   const std::atomic<bool>* stop_requested = nullptr;     ///< set by a Ctrl-C handler
   double solo_calibration_s = 1.0;  ///< seconds spent measuring solo throughput
   /// > 0: the solo throughput at speed 1 (samples/s) to use instead of measuring it, e.g. when
@@ -39,8 +45,10 @@ struct run_options {
   /// Called on the calling thread once the run is over and its files are written, just before
   /// its actor system shuts down, with how it ended (a process can bound that shutdown).
   std::function<void(int exit_code, const std::string& message)> on_finished;
-  /// Non-null: train and test on this data set instead of loading cfg.data.path.
-  std::shared_ptr<const fashion_mnist> data;
+  /// Non-null: train and test on this data set instead of loading cfg.data.path (Fashion-MNIST).
+  /// A program embedding hetsgd passes its own here, shaped for its model (check_labeled_data
+  /// says what is required).
+  std::shared_ptr<const labeled_data> data;
 };
 
 struct run_result {

@@ -29,7 +29,7 @@
 
 namespace hetsgd {
 
-struct fashion_mnist;
+struct labeled_data;
 
 struct worker_params {
   worker_id id = 0;
@@ -50,7 +50,7 @@ struct worker_params {
   /// Seconds a push may go unanswered before the worker asks the aggregator whether it arrived
   /// (only once a drop fault has made its link lossy).
   double link_probe_s = 0.2;
-  std::shared_ptr<const fashion_mnist> data;  ///< shared, read-only
+  std::shared_ptr<const labeled_data> data;  ///< shared, read-only
   clock_ptr clock;
   caf::actor aggregator;
   caf::actor batch_controller;

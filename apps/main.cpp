@@ -137,12 +137,16 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
       std::string why;
       const auto at = hetsgd::parse_endpoint(cfg.cluster.listen, why);
       std::cout << "hetsgd: listening on " << (at ? at->host : std::string("?")) << ":" << port
-                << " for " << cfg.cluster.workers << " workers\n"
+                << " for " << cfg.cluster.workers - cfg.cluster.hosted_workers << " workers"
+                << (cfg.cluster.hosted_workers > 0
+                      ? " (" + std::to_string(cfg.cluster.hosted_workers) + " more run here)"
+                      : std::string())
+                << "\n"
                 << std::flush;
       if (launch == worker_launch::local_children)
         children = std::make_unique<hetsgd::local_workers>(
           std::filesystem::read_symlink("/proc/self/exe").string(), port,
-          static_cast<int>(cfg.cluster.workers), cfg.cluster.token,
+          static_cast<int>(cfg.cluster.workers - cfg.cluster.hosted_workers), cfg.cluster.token,
           // Its own workers present the aggregator's certificate (signed by the same CA).
           cfg.cluster.tls_cert.empty()
             ? std::vector<std::string>{}

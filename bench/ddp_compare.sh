@@ -8,7 +8,8 @@
 #   DDP_MOMENTUM (0.0) DDP_SAMPLES (64000) DDP_REPS (3) DDP_TIMEOUT_S (300, per run)
 #   DDP_HETSGD_MODE (threads): how hetsgd runs its workers: threads (one process, tensors in
 #   memory), processes-local (worker processes, tensors through the aggregator over CAF) or
-#   processes-gloo (worker processes, rounds summed by a Gloo all-reduce)
+#   processes-gloo (worker processes, rounds summed by a Gloo all-reduce) or processes-gloo-hosted
+#   (the same with worker 0 in the aggregator's process, as DDP's rank 0: cluster.hosted_workers)
 # Without python3-torch it writes {"error": ...} and exits 0; a run that fails exits 1.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then
@@ -30,7 +31,10 @@ case $MODE in
   threads) mode_sets=() ;;
   processes-local) mode_sets=(--set 'cluster.mode="processes"' --set 'cluster.transport="local"') ;;
   processes-gloo) mode_sets=(--set 'cluster.mode="processes"' --set 'cluster.transport="gloo"') ;;
-  *) echo "ddp_compare: DDP_HETSGD_MODE=$MODE is not threads, processes-local or processes-gloo" >&2
+  processes-gloo-hosted) mode_sets=(--set 'cluster.mode="processes"' --set 'cluster.transport="gloo"'
+                                    --set cluster.hosted_workers=1) ;;
+  *) echo "ddp_compare: DDP_HETSGD_MODE=$MODE is not threads, processes-local, processes-gloo" \
+          "or processes-gloo-hosted" >&2
      exit 2 ;;
 esac
 SEED=42
@@ -56,6 +60,8 @@ trap 'rm -rf "$tmp"' EXIT
 
 speeds=$(printf '1.0,%.0s' $(seq "$N"))
 speeds="[${speeds%,}]"
+# hetsgd's samples/s is over its training loop, as DDP's is: from its "start" event (workers
+# joined) to its last round; samples_per_s_with_startup divides by the whole elapsed_s instead.
 # Both sides do the same work per step: one forward/backward of BATCH samples per worker
 # (micro_batch = batch), the mean gradient over N x BATCH samples, one SGD step. hetsgd's periodic
 # evaluations are pushed past the run (eval_every_s) because DDP evaluates only at the end;
@@ -119,9 +125,18 @@ for r in range(1, reps + 1):
         tmp, "%s-%d.process_wall" % (side, r))).read().split()))
     if s.get("exit_code", 0) != 0 or s.get("final_accuracy") is None:
         sys.exit("ddp_compare: hetsgd rep %d ended with %s: %s" % (r, s.get("end_reason"), s.get("errors")))
+    # The same span as DDP's samples_per_s, its training loop: from the run's "start" event (every
+    # worker joined, the data loaded, the first jobs out) to the last round applied. Before it,
+    # hetsgd is starting its worker processes (DDP reports that as setup_s).
+    events = [json.loads(l) for l in open(os.path.join(tmp, "hetsgd-%d" % r, "events.jsonl"))]
+    start_t = next(e["t"] for e in events if e.get("type") == "start")
+    rounds = [e for e in events if e.get("type") == "round"]
+    loop_s = rounds[-1]["t"] - start_t
     rows.append({
         "rep": r,
-        "hetsgd": {"samples_per_s": s["samples_applied"] / s["elapsed_s"],
+        "hetsgd": {"samples_per_s": sum(e["samples"] for e in rounds) / loop_s,
+                   "loop_s": loop_s, "startup_s": start_t,
+                   "samples_per_s_with_startup": s["samples_applied"] / s["elapsed_s"],
                    "elapsed_s": s["elapsed_s"], "samples_applied": s["samples_applied"],
                    "rounds": s["rounds"], "final_accuracy": s["final_accuracy"],
                    "final_loss": s["final_loss"], "utilization": s["utilization"],

@@ -55,4 +55,8 @@ bash bench/ddp_compare.sh "$BUILD" bench/results/ddp_compare.json
 # figure), 2 reps (about 1 minute).
 DDP_HETSGD_MODE=processes-gloo DDP_REPS=2 bash bench/ddp_compare.sh "$BUILD" \
   bench/results/ddp_compare_processes_gloo.json
+# And with worker 0 in the aggregator's process (cluster.hosted_workers = 1), as DDP's rank 0:
+# two processes on each side (about 1 minute).
+DDP_HETSGD_MODE=processes-gloo-hosted DDP_REPS=2 bash bench/ddp_compare.sh "$BUILD" \
+  bench/results/ddp_compare_processes_gloo_hosted.json
 echo "bench: results in bench/results/ ($SECONDS s)"

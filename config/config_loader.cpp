@@ -1,6 +1,7 @@
 #include "config/config_loader.hpp"
 
 #include "config/endpoint.hpp"
+#include "config/registered_choices.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -314,11 +315,17 @@ class loader {
         const auto* v = node.as_string();
         if (v == nullptr) return type_error(spec.type, name, node, at);
         const std::string& s = v->get();
-        if (!spec.choices.empty() &&
-            std::find(spec.choices.begin(), spec.choices.end(), s) == spec.choices.end()) {
-          error(at, name + ": must be one of " + join(spec.choices, ", ") + "; got " +
-                        quote_string(s));
-          return std::nullopt;
+        if (!spec.choices.empty()) {
+          auto choices = spec.choices;
+          if (spec.extensible)
+            for (auto& c : registered_choices(spec.name))
+              if (std::find(choices.begin(), choices.end(), c) == choices.end())
+                choices.push_back(std::move(c));
+          if (std::find(choices.begin(), choices.end(), s) == choices.end()) {
+            error(at, name + ": must be one of " + join(choices, ", ") + "; got " +
+                          quote_string(s));
+            return std::nullopt;
+          }
         }
         return config_value{s};
       }
@@ -523,6 +530,18 @@ class loader {
       else if (!is_loopback(e->host) && cfg_.cluster.token.empty())
         error(at, "cluster.listen: " + e->host + " is not a loopback address; listening beyond "
                   "this machine requires cluster.token (a shared secret every worker presents)");
+    }
+
+    if (valid("cluster.hosted_workers") && cfg_.cluster.hosted_workers > 0) {
+      const auto at = seen_.count("cluster.hosted_workers") ? seen_.at("cluster.hosted_workers")
+                                                             : origin{};
+      if (valid("cluster.mode") && cfg_.cluster.mode != "processes")
+        error(at, "cluster.hosted_workers: needs cluster.mode = \"processes\" (with threads, "
+                  "every worker runs in the aggregator's process already)");
+      else if (workers_ok && cfg_.cluster.hosted_workers > workers)
+        error(at, "cluster.hosted_workers: must be <= cluster.workers (" +
+                      std::to_string(workers) + "), got " +
+                      std::to_string(cfg_.cluster.hosted_workers));
     }
 
     if (workers_ok && valid("cluster.speeds")) {

@@ -67,6 +67,12 @@ struct spec_builder {
     spec.choices = std::move(c);
     return std::move(*this);
   }
+  /// one_of, plus whatever a program registers for the key (register_choice).
+  spec_builder&& one_of_or_registered(std::vector<std::string> c) && {
+    spec.choices = std::move(c);
+    spec.extensible = true;
+    return std::move(*this);
+  }
   /// A negative integer means "not set" (fault worker -1): read back as absent, not as a value
   /// that would fail its own ">= 0" check when the effective config is loaded again.
   spec_builder&& unset_when_negative() && {
@@ -137,8 +143,10 @@ std::vector<key_spec> build_registry() {
   b.push_back(run_key(HETSGD_KEY(data.path), "",
                       "directory of the gzip IDX files (Debian package dataset-fashion-mnist)"));
   // [model]
-  b.push_back(run_key(HETSGD_KEY(model.name), "", "model trained by every worker")
-                  .one_of({"mlp", "cnn"}));
+  b.push_back(run_key(HETSGD_KEY(model.name), "",
+                      "model trained by every worker (or one a program embedding hetsgd "
+                      "registered: docs/embedding.md)")
+                  .one_of_or_registered({"mlp", "cnn"}));
   // [train]
   b.push_back(run_key(HETSGD_KEY(train.lr), "",
                       "learning rate applied to the sample-weighted mean gradient")
@@ -206,6 +214,14 @@ std::vector<key_spec> build_registry() {
                       "step itself on the all-reduced gradient, bit for bit the aggregator's "
                       "(checked by a hash each round), so the weights go down only to joiners; "
                       "false sends the new weights to every worker every round"));
+  b.push_back(run_key(HETSGD_KEY(cluster.hosted_workers), "workers",
+                      "processes: how many workers (ids 0, 1, ...) run as threads in the "
+                      "aggregator's process rather than as processes of their own; their tensors "
+                      "stay in memory, and under gloo or nccl the aggregator puts their sum into "
+                      "its own rank of the all-reduce instead of zeros (one rank fewer); the "
+                      "others connect as usual")
+                  .at_least(0)
+                  .at_most(4096));
   b.push_back(run_key(HETSGD_KEY(cluster.listen), "HOST:PORT",
                       "processes: where the aggregator listens for workers (port 0 = any free "
                       "one); an address beyond loopback requires cluster.token"));

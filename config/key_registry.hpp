@@ -36,6 +36,9 @@ struct key_spec {
   std::optional<value_bound> min;    ///< lower bound of numbers (or of each array element)
   std::optional<value_bound> max;    ///< upper bound of numbers (or of each array element)
   std::vector<std::string> choices;  ///< allowed strings; empty = any string
+  /// The choices may be extended at run time (config/registered_choices.hpp): model.name takes
+  /// the names of models a program embedding hetsgd registered.
+  bool extensible = false;
   bool required = false;             ///< must be given (only fault keys: kind)
   /// Printed instead of the default when the default is derived or absent ("1.0 per worker").
   std::string default_note;

@@ -49,6 +49,9 @@ struct cluster_section {
   /// gloo/nccl, gradient rounds (ssgd, dbs): every worker steps a replica of the optimizer on
   /// the all-reduced sum instead of receiving the new weights each round.
   bool replicate_optimizer = true;
+  /// Processes: workers 0 .. hosted_workers-1 run as threads in the aggregator's process (their
+  /// tensors stay in memory; with a collective the aggregator sums theirs into its own rank).
+  std::int64_t hosted_workers = 0;
   /// Processes: where the aggregator listens for workers, "HOST:PORT" (port 0 = any free one).
   std::string listen = "127.0.0.1:0";
   /// Processes: shared secret a worker must present; required to listen beyond loopback.

@@ -24,10 +24,7 @@ inline constexpr int64_t fashion_mnist_side = 28;
 inline constexpr int64_t fashion_mnist_classes = 10;
 
 /// The two standard splits: 60,000 training and 10,000 test images.
-struct fashion_mnist {
-  image_dataset train;
-  image_dataset test;
-};
+using fashion_mnist = labeled_data;
 
 /// Reads `dir`/{train,t10k}-{images-idx3,labels-idx1}-ubyte.gz with zlib, checks magic numbers
 /// (2051 for images, 2049 for labels), dimensions (28x28), counts (60,000 / 10,000, images and

@@ -7,7 +7,9 @@
 #include <torch/utils.h>
 
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
+#include <utility>
 
 namespace hetsgd {
 namespace {
@@ -73,32 +75,106 @@ void reinitialize(torch::nn::Module& model, at::Generator& gen) {
   }
 }
 
-model_handle construct(const std::string& name) {
-  if (name == "mlp")
-    return std::make_shared<mlp>();
-  if (name == "cnn")
-    return std::make_shared<cnn>();
+/// The models a program registered (register_model_factory), in registration order.
+struct factory_table {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, model_factory>> entries;
+};
+
+factory_table& factories() {
+  static factory_table t;
+  return t;
+}
+
+bool is_builtin(const std::string& name) {
+  return name == "mlp" || name == "cnn";
+}
+
+/// The registered factory of `name`, or an empty one.
+model_factory find_factory(const std::string& name) {
+  auto& t = factories();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  for (const auto& [n, f] : t.entries)
+    if (n == name)
+      return f;
+  return {};
+}
+
+[[noreturn]] void unknown_model(const std::string& name) {
   std::string choices;
   for (const auto& n : model_names())
     choices += (choices.empty() ? "" : ", ") + n;
   throw std::invalid_argument("unknown model '" + name + "'; choices are: " + choices);
 }
 
+model_handle construct_builtin(const std::string& name) {
+  if (name == "mlp")
+    return std::make_shared<mlp>();
+  if (name == "cnn")
+    return std::make_shared<cnn>();
+  unknown_model(name);
+}
+
+/// Runs a registered factory; whatever goes wrong in it is reported under the model's name.
+model_handle construct_registered(const std::string& name, const model_factory& factory,
+                                  uint64_t seed) {
+  model_handle model;
+  try {
+    model = factory(seed);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("model factory '" + name + "' failed: " + e.what());
+  } catch (...) {
+    throw std::runtime_error("model factory '" + name + "' failed: it threw a non-std exception");
+  }
+  if (!model)
+    throw std::runtime_error("model factory '" + name + "' failed: it returned no model");
+  if (model->parameters().empty())
+    throw std::runtime_error("model factory '" + name + "' failed: its model has no parameters");
+  return model;
+}
+
 } // namespace
 
+void register_model_factory(const std::string& name, model_factory factory) {
+  if (name.empty())
+    throw std::invalid_argument("register_model_factory: the model name is empty");
+  if (is_builtin(name))
+    throw std::invalid_argument("register_model_factory: '" + name +
+                                "' is a built-in model; choose another name");
+  if (!factory)
+    throw std::invalid_argument("register_model_factory: the factory of '" + name + "' is empty");
+  auto& t = factories();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  for (auto& [n, f] : t.entries)
+    if (n == name) {
+      f = std::move(factory);
+      return;
+    }
+  t.entries.emplace_back(name, std::move(factory));
+}
+
 model_handle make_model(const std::string& name) {
-  return construct(name);
+  if (auto f = find_factory(name))
+    return construct_registered(name, f, 0);
+  return construct_builtin(name);
 }
 
 model_handle make_model(const std::string& name, uint64_t seed) {
-  auto model = construct(name);
+  if (auto f = find_factory(name))
+    return construct_registered(name, f, seed);
+  auto model = construct_builtin(name);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   reinitialize(*model, gen);
   return model;
 }
 
 std::vector<std::string> model_names() {
-  return {"mlp", "cnn"};
+  std::vector<std::string> names{"mlp", "cnn"};
+  auto& t = factories();
+  std::lock_guard<std::mutex> lock(t.mutex);
+  for (const auto& entry : t.entries)
+    names.push_back(entry.first);
+  return names;
 }
 
 } // namespace hetsgd

@@ -319,6 +319,37 @@ check(on["final_accuracy"] == off["final_accuracy"] and on["final_loss"] == off[
 sys.exit(0 if ok else 1)
 PYEOF
 
+# 5c. Hosted workers (cluster.hosted_workers = 1): worker 0 runs in the aggregator's process, the
+#     other two are processes. The aggregator puts worker 0's gradient into its own rank of the
+#     Gloo all-reduce (3 ranks, not 4); every round still takes all three workers, the two
+#     replicas step without a resync, and only two worker processes are started.
+timeout 180 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+  --set 'cluster.mode="processes"' --set 'cluster.transport="gloo"' --set cluster.hosted_workers=1 \
+  --set train.momentum=0.9 \
+  --set train.max_samples=20000 --out "$TMP/run_hosted" > "$TMP/hosted.log" 2>&1 \
+  || fail "hosted worker: $(cat "$TMP/hosted.log")"
+grep -q "for 2 workers (1 more run here)" "$TMP/hosted.log" \
+  || fail "hosted worker: not 2 worker processes: $(head -5 "$TMP/hosted.log")"
+check_summary "$TMP/run_hosted" "hosted worker"
+"$PY" - "$TMP/run_hosted" <<'PYEOF' || fail "hosted worker: rounds"
+import json, sys
+s = json.load(open(sys.argv[1] + "/summary.json"))
+events = [json.loads(l) for l in open(sys.argv[1] + "/events.jsonl")]
+rounds = [e for e in events if e.get("type") == "round"]
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("FAIL: hosted worker:", what); ok = False
+check(len(rounds) > 50, f"only {len(rounds)} rounds")
+check(all(sorted(r["participants"]) == [0, 1, 2] for r in rounds), "a round without every worker")
+check(not [e for e in events if e.get("type") in ("resync", "collective_failed")],
+      "a replica resynced or an all-reduce failed")
+check(s["rejected_messages"] == 0, f"{s['rejected_messages']} pushes rejected")
+check(all(w["samples"] > 0 for w in s["per_worker"]), "a worker computed nothing")
+sys.exit(0 if ok else 1)
+PYEOF
+
 # 6. A worker that cannot reach any aggregator gives up after --reconnect seconds.
 timeout 30 "$BIN" worker --connect 127.0.0.1:1 --reconnect 1 > "$TMP/noagg.log" 2>&1
 rc=$?

@@ -243,3 +243,17 @@ CATCH_TEST_CASE("simulation and network parameters outside their domain", "[conf
               "bad.toml:4:11: cluster.workers: must equal the length of "
               "network.worker_latency_s (2), got 3");
 }
+
+CATCH_TEST_CASE("cluster.hosted_workers needs processes and at most cluster.workers",
+                "[config][errors]") {
+  CATCH_CHECK(load_error("[cluster]\nhosted_workers = 1\n") ==
+              "bad.toml:2:18: cluster.hosted_workers: needs cluster.mode = \"processes\" (with "
+              "threads, every worker runs in the aggregator's process already)");
+  CATCH_CHECK(load_error("[cluster]\nmode = \"processes\"\nworkers = 2\nhosted_workers = 3\n") ==
+              "bad.toml:4:18: cluster.hosted_workers: must be <= cluster.workers (2), got 3");
+  CATCH_CHECK(load_error("[cluster]\nhosted_workers = -1\n") ==
+              "bad.toml:2:18: cluster.hosted_workers: must be >= 0, got -1");
+  const auto cfg = hetsgd::test::load_ok(
+    "[cluster]\nmode = \"processes\"\nworkers = 2\nhosted_workers = 2\n").cfg;
+  CATCH_CHECK(cfg.cluster.hosted_workers == 2);
+}

@@ -1,0 +1,9 @@
+#include "hetsgd/hetsgd.hpp"
+
+namespace hetsgd {
+
+const char* version() {
+  return HETSGD_VERSION;
+}
+
+}  // namespace hetsgd

@@ -1,0 +1,162 @@
+// Embedding hetsgd (docs/embedding.md): a program's own model and data set trained by
+// run_training, its events delivered to a subscriber, and what the program got wrong reported
+// as a run that did not start or failed, with the reason.
+#include "e2e_support.hpp"
+
+#include <torch/nn/modules/linear.h>
+
+#include <mutex>
+
+#include "actors/model_registration.hpp"
+#include "gpu/image_dataset.hpp"
+
+using namespace e2e;
+
+namespace {
+
+/// Two features, two classes: the sign of x0 + x1, a line a linear model finds at once.
+class line_classifier final : public hetsgd::classifier {
+public:
+  line_classifier() : hetsgd::classifier("line_classifier") {
+    fc_ = register_module("fc", torch::nn::Linear(2, 2));
+  }
+  at::Tensor forward(at::Tensor x) override { return fc_->forward(x); }
+
+private:
+  torch::nn::Linear fc_{nullptr};
+};
+
+hetsgd::image_dataset line_data(int64_t n, uint64_t seed) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  auto x = at::randn({n, 2}, gen);
+  return {x, (x.sum(1) > 0).to(at::kLong)};
+}
+
+std::shared_ptr<const hetsgd::labeled_data> line_set() {
+  auto d = std::make_shared<hetsgd::labeled_data>();
+  d->train = line_data(4000, 1);
+  d->test = line_data(1000, 2);
+  return d;
+}
+
+const std::vector<std::string> own_model_sets = {
+  "model.name=\"line_classifier\"", "cluster.workers=2", "cluster.speeds=[1.0, 1.0]",
+  "train.max_samples=8000", "train.target_accuracy=0.0", "train.batch=32",
+  "train.micro_batch=32", "output.progress_every_s=0.0"};
+
+struct embedded_run {
+  hetsgd::run_result res;
+  json summary;
+  std::vector<json> seen;  ///< what the subscriber got
+  std::string dir;
+};
+
+embedded_run run_embedded(const std::string& name, std::vector<std::string> sets,
+                          std::shared_ptr<const hetsgd::labeled_data> data) {
+  embedded_run er;
+  std::string effective;
+  auto cfg = load(sets, &effective);
+  std::mutex m;
+  hetsgd::run_options opts;
+  opts.out_dir = er.dir = fresh_dir(name);
+  opts.effective_toml = effective;
+  opts.solo_calibration_s = 0.2;
+  opts.data = std::move(data);
+  opts.on_event = [&](const json& e) {
+    std::lock_guard<std::mutex> lock(m);
+    er.seen.push_back(e);
+  };
+  er.res = hetsgd::run_training(cfg, opts);
+  if (!er.res.summary_json.empty())
+    er.summary = json::parse(er.res.summary_json);
+  return er;
+}
+
+void register_line_classifier() {
+  hetsgd::register_model("line_classifier", [](uint64_t) -> hetsgd::model_handle {
+    return std::make_shared<line_classifier>();
+  });
+}
+
+}  // namespace
+
+CATCH_TEST_CASE("a program's own model and data train, and its subscriber sees every event",
+                "[e2e][embedding]") {
+  register_line_classifier();
+  for (const char* policy : {"ssgd", "asgd"}) {  // the policy chosen per run
+    CATCH_INFO("policy " << policy);
+    auto sets = own_model_sets;
+    sets.push_back(std::string("policy.name=\"") + policy + "\"");
+    auto er = run_embedded(std::string("own_") + policy, sets, line_set());
+    CATCH_REQUIRE(er.res.exit_code == 0);
+    CATCH_CHECK(er.summary["model"] == "line_classifier");
+    CATCH_CHECK(er.summary["policy"] == policy);
+    CATCH_CHECK(er.summary["final_accuracy"].get<double>() > 0.9);  // chance is 0.5
+    // The subscriber got what events.jsonl got, in the same order.
+    auto written = read_events(er.dir);
+    CATCH_CHECK(er.seen == written);
+    auto rounds = std::count_if(er.seen.begin(), er.seen.end(),
+                                [](const json& e) { return e["type"] == "round"; });
+    CATCH_CHECK(rounds == er.summary["rounds"].get<long>());
+    CATCH_CHECK(std::any_of(er.seen.begin(), er.seen.end(),
+                            [](const json& e) { return e["type"] == "evaluation"; }));
+  }
+}
+
+CATCH_TEST_CASE("a subscriber that throws is dropped and the run goes on", "[e2e][embedding]") {
+  register_line_classifier();
+  std::string effective;
+  auto cfg = load(own_model_sets, &effective);
+  int calls = 0;
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("throwing_subscriber");
+  opts.effective_toml = effective;
+  opts.solo_calibration_s = 0.2;
+  opts.data = line_set();
+  opts.on_event = [&](const json&) {
+    calls += 1;
+    throw std::runtime_error("subscriber bug");
+  };
+  auto res = hetsgd::run_training(cfg, opts);
+  CATCH_CHECK(res.exit_code == 0);
+  CATCH_CHECK(calls == 1);
+  CATCH_CHECK(read_events(opts.out_dir).size() > 1);  // the log is complete regardless
+}
+
+CATCH_TEST_CASE("what an embedding program gets wrong is reported, not crashed on",
+                "[e2e][embedding]") {
+  register_line_classifier();
+  hetsgd::register_model("broken_factory", [](uint64_t) -> hetsgd::model_handle {
+    throw std::runtime_error("weights file missing");
+  });
+  // A factory that throws: the run fails with its message.
+  auto sets = own_model_sets;
+  sets[0] = "model.name=\"broken_factory\"";
+  auto broken = run_embedded("broken_factory", sets, line_set());
+  CATCH_CHECK(broken.res.exit_code == 1);
+  CATCH_CHECK(broken.res.message == "model factory 'broken_factory' failed: weights file missing");
+
+  // A data set that does not fit the rules: refused before anything starts.
+  auto bad = std::make_shared<hetsgd::labeled_data>(*line_set());
+  bad->test.labels = bad->test.labels.narrow(0, 0, 10);
+  auto refused = run_embedded("bad_data", own_model_sets, bad);
+  CATCH_CHECK(refused.res.exit_code == 2);
+  CATCH_CHECK(refused.res.message == "run_options.data: test: 1000 images but 10 labels");
+
+  // A data set the model cannot take (3 features for a 2-input model): the run fails and says so.
+  auto wide = std::make_shared<hetsgd::labeled_data>();
+  wide->train = {at::randn({200, 3}), at::zeros({200}, at::kLong)};
+  wide->test = {at::randn({50, 3}), at::ones({50}, at::kLong)};
+  auto mismatch = run_embedded("mismatch", own_model_sets, wide);
+  CATCH_CHECK(mismatch.res.exit_code == 1);
+  CATCH_CHECK_FALSE(mismatch.res.message.empty());
+
+  // Worker processes cannot build a program's model.
+  sets = own_model_sets;
+  sets.push_back("cluster.mode=\"processes\"");
+  auto processes = run_embedded("own_processes", sets, nullptr);
+  CATCH_CHECK(processes.res.exit_code == 2);
+  CATCH_CHECK(processes.res.message.find("model 'line_classifier' (a program's own) can only be "
+                                         "trained with cluster.mode = \"threads\"") !=
+              std::string::npos);
+}
