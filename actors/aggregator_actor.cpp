@@ -375,7 +375,9 @@ void check_stop(self_ptr self) {
 
 /// Writes the state after the last applied round to RUN_DIR/checkpoint/. A failure is logged
 /// and counted in the summary's errors; the run goes on and the previous checkpoint stays.
-void save_checkpoint(self_ptr self, const char* why) {
+/// Writes a checkpoint now; returns its file, or "" when writing failed (then the error is in
+/// the run's errors, an `error` event, and `*error` when given).
+std::string save_checkpoint(self_ptr self, const char* why, std::string* error = nullptr) {
   auto& st = self->state;
   const auto& cp = st.p.checkpoint;
   const auto wall0 = std::chrono::steady_clock::now();
@@ -441,10 +443,14 @@ void save_checkpoint(self_ptr self, const char* why) {
                   {"file", file}});
     st.acct.checkpoint_wall_s +=
       std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+    return file;
   } catch (const std::exception& e) {
     st.acct.errors.push_back(std::string("checkpoint failed: ") + e.what());
     record(self, {{"type", "error"}, {"what", std::string("checkpoint failed: ") + e.what()}});
+    if (error)
+      *error = std::string("checkpoint failed: ") + e.what();
   }
+  return "";
 }
 
 /// At a round boundary: a checkpoint when checkpoint.every_rounds or every_s is due.
@@ -1574,6 +1580,51 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       finish(self, 1, "worker " + std::to_string(f.worker) + " failed: " + f.what);
     },
     [=](stop_atom) { finish(self, 0, "stopped by request"); },
+    // Control messages of a program that embeds hetsgd (docs/embedding.md): each is answered with
+    // a value, or with an error saying why not now.
+    [=](status_atom) -> run_status_msg {
+      auto& s = self->state;
+      run_status_msg r;
+      r.policy = s.p.policy_name;
+      r.started = s.started;
+      r.stopping = s.stopping;
+      r.elapsed_s = now(self);
+      r.version = s.version;
+      r.rounds = s.acct.rounds;
+      r.samples_applied = s.acct.samples_applied;
+      r.samples_dropped = s.acct.samples_dropped();
+      r.live = s.members.live;
+      r.membership_epoch = s.members.epoch;
+      r.last_accuracy = s.last_accuracy;
+      return r;
+    },
+    [=](checkpoint_atom) -> caf::result<std::string> {
+      auto& s = self->state;
+      auto refuse = [](const std::string& why) {
+        return caf::make_error(caf::sec::runtime_error, "checkpoint: " + why);
+      };
+      if (s.p.worker_processes)
+        return refuse("checkpoints need cluster.mode = \"threads\" in this build");
+      if (s.p.checkpoint.run_dir.empty())
+        return refuse("this run has no run directory to write it in");
+      if (!s.started)
+        return refuse("the run has not started yet (its workers are joining)");
+      if (s.stopping)
+        return refuse("the run is ending");
+      if (s.awaiting_plan)
+        return refuse("a new batch plan is being made; ask again after it is in");
+      std::string error;
+      auto file = save_checkpoint(self, "request", &error);
+      if (file.empty())
+        return refuse(error);
+      return checkpoint_dir(s.p.checkpoint.run_dir) + "/" + file;
+    },
+    [=](policy_atom, const std::string& name) -> caf::result<void> {
+      return caf::make_error(caf::sec::runtime_error,
+                             "policy: the policy of a run cannot change while it runs (it is \"" +
+                               self->state.p.policy_name + "\"); let this run end, then start "
+                               "another with policy.name = \"" + name + "\"");
+    },
     [=](batch_plan_msg& plan) { apply_plan(self, plan); },
   };
 }

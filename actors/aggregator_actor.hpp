@@ -63,6 +63,8 @@ struct aggregator_params {
   /// Processes: workers 0 .. hosted_workers-1 run in this process and send their payloads in
   /// their messages; with a collective the aggregator adds them into its own rank.
   std::size_t hosted_workers = 0;
+  /// cluster.mode = "processes": checkpoints on request are refused (as from the config).
+  bool worker_processes = false;
   caf::actor batch_controller;
   /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
   std::shared_ptr<counter_board> counters;

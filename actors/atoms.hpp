@@ -32,6 +32,8 @@ using kv_set_atom = caf::atom_constant<caf::atom("hs_kvset")>;   ///< rendezvous
 using kv_get_atom = caf::atom_constant<caf::atom("hs_kvget")>;   ///< rendezvous store: get
 using hello_atom = caf::atom_constant<caf::atom("hs_hello")>;   ///< worker process → front door
 using watchdog_atom = caf::atom_constant<caf::atom("hs_watch")>; ///< aggregator: heartbeat check
-using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< query progress
+using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< program → run: where are you?
+using checkpoint_atom = caf::atom_constant<caf::atom("hs_ckpt")>; ///< program → run: checkpoint now
+using policy_atom = caf::atom_constant<caf::atom("hs_policy")>;   ///< program → run: change policy
 
 }  // namespace hetsgd

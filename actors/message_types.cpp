@@ -18,6 +18,7 @@ void register_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<eval_result_msg>("hetsgd::eval_result_msg");
   cfg.add_message_type<progress_msg>("hetsgd::progress_msg");
   cfg.add_message_type<run_outcome_msg>("hetsgd::run_outcome_msg");
+  cfg.add_message_type<run_status_msg>("hetsgd::run_status_msg");
   cfg.add_message_type<batch_plan_msg>("hetsgd::batch_plan_msg");
   cfg.add_message_type<throughput_msg>("hetsgd::throughput_msg");
   cfg.add_message_type<worker_hello_msg>("hetsgd::worker_hello_msg");

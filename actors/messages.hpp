@@ -185,6 +185,29 @@ typename Inspector::result_type inspect(Inspector& f, progress_msg& x) {
            x.rounds, x.accuracy, x.worker_rates, x.straggler);
 }
 
+/// Aggregator → whoever asked (status_atom): where a running run stands. The control messages a
+/// program sends to run_options::on_started's handle are listed in docs/embedding.md.
+struct run_status_msg {
+  std::string policy;                 ///< policy.name of this run
+  bool started = false;               ///< every worker joined and the first jobs went out
+  bool stopping = false;              ///< the run is ending (its files are being written)
+  double elapsed_s = 0.0;             ///< on the run clock
+  std::uint64_t version = 0;          ///< model version (rounds applied, plus any resumed)
+  std::uint64_t rounds = 0;
+  std::uint64_t samples_applied = 0;
+  std::uint64_t samples_dropped = 0;
+  std::vector<std::uint32_t> live;    ///< live worker ids
+  std::uint64_t membership_epoch = 0;
+  double last_accuracy = -1.0;        ///< latest test accuracy (< 0: none yet)
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, run_status_msg& x) {
+  return f(caf::meta::type_name("hetsgd::run_status_msg"), x.policy, x.started, x.stopping,
+           x.elapsed_s, x.version, x.rounds, x.samples_applied, x.samples_dropped, x.live,
+           x.membership_epoch, x.last_accuracy);
+}
+
 /// Aggregator → driver: the run is over.
 struct run_outcome_msg {
   int exit_code = 0;          ///< 0 ok, 1 runtime failure

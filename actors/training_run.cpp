@@ -544,6 +544,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   // Processes: workers 0 .. hosted-1 are threads here (cluster.hosted_workers).
   const auto hosted = static_cast<std::size_t>(processes ? cfg.cluster.hosted_workers : 0);
   ap.hosted_workers = hosted;
+  ap.worker_processes = processes;
   ap.batch_controller = controller;
   auto counters = std::make_shared<counter_board>();
   ap.counters = counters;
@@ -667,6 +668,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     for (auto* a : {&aggregator, &evaluator, &recorder, &controller})
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
   };
+  if (opts.on_started)
+    opts.on_started(aggregator);
   {
     caf::scoped_actor self{sys};
     self->monitor(aggregator);

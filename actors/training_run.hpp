@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include <caf/actor.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/messages.hpp"
@@ -45,6 +46,13 @@ struct run_options {
   /// Called on the calling thread once the run is over and its files are written, just before
   /// its actor system shuts down, with how it ended (a process can bound that shutdown).
   std::function<void(int exit_code, const std::string& message)> on_finished;
+  /// Called on the calling thread once the run's actors are spawned, before it starts, with the
+  /// actor that answers a program's control messages (real clock; docs/embedding.md):
+  /// (status_atom) -> run_status_msg; (checkpoint_atom) -> the checkpoint file written;
+  /// (stop_atom) ends the run like a stop request; (policy_atom, name) -> an error (the policy
+  /// is chosen per run). Send to it from another thread, e.g. with a caf::scoped_actor in
+  /// run.home_system(); the handle is void once run_training returns.
+  std::function<void(const caf::actor& run)> on_started;
   /// Non-null: train and test on this data set instead of loading cfg.data.path (Fashion-MNIST).
   /// A program embedding hetsgd passes its own here, shaped for its model (check_labeled_data
   /// says what is required).

@@ -5,8 +5,14 @@
 
 #include <torch/nn/modules/linear.h>
 
-#include <mutex>
+#include <caf/all.hpp>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "actors/atoms.hpp"
 #include "actors/model_registration.hpp"
 #include "gpu/image_dataset.hpp"
 
@@ -159,4 +165,75 @@ CATCH_TEST_CASE("what an embedding program gets wrong is reported, not crashed o
   CATCH_CHECK(processes.res.message.find("model 'line_classifier' (a program's own) can only be "
                                          "trained with cluster.mode = \"threads\"") !=
               std::string::npos);
+}
+
+CATCH_TEST_CASE("a program asks a running run for its status and a checkpoint, and stops it",
+                "[e2e][embedding]") {
+  register_line_classifier();
+  auto sets = own_model_sets;
+  sets.push_back("train.max_samples=0");  // only the program's stop (or 120 s) ends it
+  sets.push_back("train.max_seconds=120.0");
+  std::string effective;
+  auto cfg = load(sets, &effective);
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("controlled");
+  opts.effective_toml = effective;
+  opts.solo_calibration_s = 0.2;
+  opts.data = line_set();
+  // The subscriber tells the controlling thread when 5 rounds are in.
+  std::mutex m;
+  std::condition_variable cv;
+  int rounds_seen = 0;
+  opts.on_event = [&](const json& e) {
+    if (e["type"] != "round")
+      return;
+    std::lock_guard<std::mutex> lock(m);
+    rounds_seen += 1;
+    cv.notify_all();
+  };
+  hetsgd::run_status_msg status;
+  std::string checkpoint_file, policy_error, failure;
+  std::thread controller;
+  opts.on_started = [&](const caf::actor& run) {
+    controller = std::thread([&, run] {
+      caf::scoped_actor self{run.home_system()};
+      {
+        std::unique_lock<std::mutex> lock(m);
+        if (!cv.wait_for(lock, std::chrono::seconds(60), [&] { return rounds_seen >= 5; }))
+          failure = "no 5 rounds within 60 s";
+      }
+      const auto deadline = std::chrono::seconds(30);
+      self->request(run, deadline, hetsgd::status_atom::value)
+        .receive([&](hetsgd::run_status_msg& s) { status = s; },
+                 [&](caf::error& e) { failure += "status: " + self->system().render(e); });
+      self->request(run, deadline, hetsgd::checkpoint_atom::value)
+        .receive([&](std::string& file) { checkpoint_file = file; },
+                 [&](caf::error& e) { failure += "checkpoint: " + self->system().render(e); });
+      self->request(run, deadline, hetsgd::policy_atom::value, std::string("asgd"))
+        .receive([&] { failure += "the policy changed mid-run"; },
+                 [&](caf::error& e) { policy_error = self->system().render(e); });
+      self->send(run, hetsgd::stop_atom::value);
+    });
+  };
+  auto res = hetsgd::run_training(cfg, opts);
+  controller.join();
+  CATCH_INFO("checkpoint " << checkpoint_file << "; policy error " << policy_error);
+  CATCH_CHECK(failure.empty());
+  CATCH_CHECK(res.exit_code == 0);
+  CATCH_CHECK(res.message == "stopped by request");
+  CATCH_CHECK(status.started);
+  CATCH_CHECK_FALSE(status.stopping);
+  CATCH_CHECK(status.policy == "ssgd");
+  CATCH_CHECK(status.rounds >= 5);
+  CATCH_CHECK(status.live == std::vector<std::uint32_t>{0, 1});
+  CATCH_CHECK(status.samples_applied >= 5 * 64);
+  CATCH_CHECK(fs::exists(checkpoint_file));
+  // (CAF's rendering escapes the quotes around the policy's name.)
+  CATCH_CHECK(policy_error.find("the policy of a run cannot change while it runs (it is ") !=
+              std::string::npos);
+  CATCH_CHECK(policy_error.find("ssgd") != std::string::npos);
+  auto events = read_events(opts.out_dir);
+  CATCH_CHECK(std::any_of(events.begin(), events.end(), [](const json& e) {
+    return e["type"] == "checkpoint" && e["reason"] == "request";
+  }));
 }
