@@ -1619,6 +1619,13 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return refuse(error);
       return checkpoint_dir(s.p.checkpoint.run_dir) + "/" + file;
     },
+    [=](subscribe_atom) -> bool {
+      // The recorder sends the subscriber every event it writes from now on, as
+      // (event_atom, JSON text), until the subscriber or the run is gone.
+      self->send(self->state.p.recorder, subscribe_atom::value,
+                 caf::actor_cast<caf::actor>(self->current_sender()));
+      return true;
+    },
     [=](policy_atom, const std::string& name) -> caf::result<void> {
       return caf::make_error(caf::sec::runtime_error,
                              "policy: the policy of a run cannot change while it runs (it is \"" +

@@ -35,5 +35,6 @@ using watchdog_atom = caf::atom_constant<caf::atom("hs_watch")>; ///< aggregator
 using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< program → run: where are you?
 using checkpoint_atom = caf::atom_constant<caf::atom("hs_ckpt")>; ///< program → run: checkpoint now
 using policy_atom = caf::atom_constant<caf::atom("hs_policy")>;   ///< program → run: change policy
+using subscribe_atom = caf::atom_constant<caf::atom("hs_sub")>;   ///< program → run: send me events
 
 }  // namespace hetsgd

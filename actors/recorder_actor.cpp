@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -9,6 +10,7 @@
 #include <iterator>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -28,6 +30,7 @@ struct recorder_state {
   std::shared_ptr<trace_writer> trace;    ///< trace.json (null: output.trace = false)
   std::set<std::uint32_t> traced_workers; ///< workers whose track is named already
   std::function<void(const nlohmann::json&)> on_event;  ///< the embedding program's subscriber
+  std::vector<caf::actor> subscribers;  ///< actors that asked for the events (subscribe_atom)
   static inline const char* name = "hetsgd.recorder";
 };
 
@@ -87,11 +90,25 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
     *st.metrics << "time_s,samples_applied,test_accuracy,test_loss,version\n";
     st.metrics->flush();
   }
+  self->set_down_handler([=](caf::down_msg& dm) {
+    auto& subs = self->state.subscribers;
+    subs.erase(std::remove_if(subs.begin(), subs.end(),
+                              [&](const caf::actor& a) { return a.address() == dm.source; }),
+               subs.end());
+  });
   return {
+    [=](subscribe_atom, const caf::actor& who) {
+      if (!who)
+        return;
+      self->monitor(who);  // gone subscribers are forgotten
+      self->state.subscribers.push_back(who);
+    },
     [=](event_atom, const std::string& line) {
       auto& s = self->state;
       *s.events << line << '\n';
       s.events->flush();
+      for (const auto& who : s.subscribers)
+        self->send(who, event_atom::value, line);
       if (!s.trace && !s.on_event)
         return;
       auto e = nlohmann::json::parse(line, nullptr, false);

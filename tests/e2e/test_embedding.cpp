@@ -8,7 +8,6 @@
 #include <caf/all.hpp>
 
 #include <chrono>
-#include <condition_variable>
 #include <mutex>
 #include <thread>
 
@@ -167,8 +166,8 @@ CATCH_TEST_CASE("what an embedding program gets wrong is reported, not crashed o
               std::string::npos);
 }
 
-CATCH_TEST_CASE("a program asks a running run for its status and a checkpoint, and stops it",
-                "[e2e][embedding]") {
+CATCH_TEST_CASE("a program follows a running run's events, asks for its status and a checkpoint, "
+                "and stops it", "[e2e][embedding]") {
   register_line_classifier();
   auto sets = own_model_sets;
   sets.push_back("train.max_samples=0");  // only the program's stop (or 120 s) ends it
@@ -180,29 +179,28 @@ CATCH_TEST_CASE("a program asks a running run for its status and a checkpoint, a
   opts.effective_toml = effective;
   opts.solo_calibration_s = 0.2;
   opts.data = line_set();
-  // The subscriber tells the controlling thread when 5 rounds are in.
-  std::mutex m;
-  std::condition_variable cv;
-  int rounds_seen = 0;
-  opts.on_event = [&](const json& e) {
-    if (e["type"] != "round")
-      return;
-    std::lock_guard<std::mutex> lock(m);
-    rounds_seen += 1;
-    cv.notify_all();
-  };
   hetsgd::run_status_msg status;
+  int rounds_seen = 0;
   std::string checkpoint_file, policy_error, failure;
   std::thread controller;
   opts.on_started = [&](const caf::actor& run) {
     controller = std::thread([&, run] {
       caf::scoped_actor self{run.home_system()};
-      {
-        std::unique_lock<std::mutex> lock(m);
-        if (!cv.wait_for(lock, std::chrono::seconds(60), [&] { return rounds_seen >= 5; }))
-          failure = "no 5 rounds within 60 s";
-      }
       const auto deadline = std::chrono::seconds(30);
+      // Subscribed, this actor gets every event from now on; it waits for 5 rounds.
+      self->request(run, deadline, hetsgd::subscribe_atom::value)
+        .receive([](bool) {},
+                 [&](caf::error& e) { failure += "subscribe: " + self->system().render(e); });
+      bool timed_out = false;
+      while (failure.empty() && rounds_seen < 5 && !timed_out)
+        self->receive(
+          [&](hetsgd::event_atom, const std::string& line) {
+            if (json::parse(line)["type"] == "round")
+              rounds_seen += 1;
+          },
+          caf::after(std::chrono::seconds(60)) >> [&] { timed_out = true; });
+      if (timed_out)
+        failure += "no 5 round events within 60 s of each other";
       self->request(run, deadline, hetsgd::status_atom::value)
         .receive([&](hetsgd::run_status_msg& s) { status = s; },
                  [&](caf::error& e) { failure += "status: " + self->system().render(e); });
@@ -224,6 +222,7 @@ CATCH_TEST_CASE("a program asks a running run for its status and a checkpoint, a
   CATCH_CHECK(status.started);
   CATCH_CHECK_FALSE(status.stopping);
   CATCH_CHECK(status.policy == "ssgd");
+  CATCH_CHECK(rounds_seen == 5);
   CATCH_CHECK(status.rounds >= 5);
   CATCH_CHECK(status.live == std::vector<std::uint32_t>{0, 1});
   CATCH_CHECK(status.samples_applied >= 5 * 64);
