@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cmath>
@@ -600,14 +601,6 @@ void apply_round(self_ptr self, const round_decision& d) {
   nlohmann::json ahead = nlohmann::json::array();
   std::vector<pending_entry> used;
   used.reserve(d.apply.size());
-  // A round with any payload left with its worker is summed by the all-reduce, which also adds
-  // the payloads that came in messages (hosted workers) into the aggregator's own rank.
-  bool reduced = false;
-  for (auto& wc : d.apply) {
-    auto it = st.pending.find(wc.id);
-    if (it != st.pending.end() && !it->second.payload.defined())
-      reduced = true;
-  }
   for (auto& wc : d.apply) {
     auto it = st.pending.find(wc.id);
     if (it == st.pending.end()) {
@@ -617,7 +610,14 @@ void apply_round(self_ptr self, const round_decision& d) {
     }
     used.push_back(std::move(it->second));
     st.pending.erase(it);
-    auto& e = used.back();
+  }
+  // A round with any payload left with its worker is summed by the all-reduce, which also adds
+  // the payloads that came in messages (hosted workers) into the aggregator's own rank.
+  const bool reduced = std::any_of(used.begin(), used.end(),
+                                   [](const pending_entry& e) { return !e.payload.defined(); });
+  for (std::size_t i = 0; i < used.size(); ++i) {
+    const auto& wc = d.apply[i];
+    auto& e = used[i];
     if (reduced) {
       // Summed by the round's all-reduce (below).
       weighted_samples += wc.weight * static_cast<double>(e.meta.samples);

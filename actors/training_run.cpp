@@ -256,15 +256,10 @@ double collective_timeout_s(const run_config& cfg) {
   return std::min(cfg.cluster.request_timeout_s, std::max(5.0, cfg.cluster.heartbeat_timeout_s));
 }
 
-}  // namespace
-
-namespace {
-
 /// What an embedding program handed in (its data set, its registered model) that this run cannot
 /// use; "" when nothing.
 std::string check_embedding(const run_config& cfg, const run_options& opts) {
-  const bool builtin_model = cfg.model.name == "mlp" || cfg.model.name == "cnn";
-  if (cfg.cluster.mode == "processes" && (opts.data || !builtin_model))
+  if (cfg.cluster.mode == "processes" && (opts.data || !is_builtin_model(cfg.model.name)))
     return std::string("cluster.mode = \"processes\": worker processes load data.path and build a "
                        "built-in model themselves, so ") +
            (opts.data ? "a data set passed in run_options.data" : "model '" + cfg.model.name + "'") +

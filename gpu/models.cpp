@@ -86,10 +86,6 @@ factory_table& factories() {
   return t;
 }
 
-bool is_builtin(const std::string& name) {
-  return name == "mlp" || name == "cnn";
-}
-
 /// The registered factory of `name`, or an empty one.
 model_factory find_factory(const std::string& name) {
   auto& t = factories();
@@ -138,7 +134,7 @@ model_handle construct_registered(const std::string& name, const model_factory& 
 void register_model_factory(const std::string& name, model_factory factory) {
   if (name.empty())
     throw std::invalid_argument("register_model_factory: the model name is empty");
-  if (is_builtin(name))
+  if (is_builtin_model(name))
     throw std::invalid_argument("register_model_factory: '" + name +
                                 "' is a built-in model; choose another name");
   if (!factory)
@@ -166,6 +162,10 @@ model_handle make_model(const std::string& name, uint64_t seed) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   reinitialize(*model, gen);
   return model;
+}
+
+bool is_builtin_model(const std::string& name) {
+  return name == "mlp" || name == "cnn";
 }
 
 std::vector<std::string> model_names() {

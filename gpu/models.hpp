@@ -52,6 +52,9 @@ model_handle make_model(const std::string& name);
 /// std::runtime_error "model factory 'NAME' failed: WHAT".
 model_handle make_model(const std::string& name, uint64_t seed);
 
+/// True for the models hetsgd ships ("mlp", "cnn"), which `hetsgd worker` processes can build.
+bool is_builtin_model(const std::string& name);
+
 /// The names make_model accepts: "mlp" (784-256-128-10, ReLU, 235,146 parameters) and "cnn"
 /// (conv 1->8 5x5, maxpool 2, ReLU, conv 8->16 5x5, maxpool 2, ReLU, fc 256->64, ReLU,
 /// fc 64->10; 20,522 parameters), then the registered names in registration order.
