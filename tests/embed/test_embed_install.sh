@@ -29,8 +29,11 @@ if grep -rq -- "$SRC/\(actors\|config\|gpu\|policies\)" "$tmp/example/CMakeFiles
 fi
 cmake --build "$tmp/example" -j2 >"$tmp/build.log" 2>&1 ||
   { tail -40 "$tmp/build.log"; fail "building the example against the install failed"; }
-ldd "$tmp/example/embed_example" | grep -q "$tmp/prefix/lib/libhetsgd.so" ||
-  fail "the example does not load libhetsgd.so from the install: $(ldd "$tmp/example/embed_example" | grep hetsgd)"
+# ldd's output is taken whole first: under pipefail, `ldd | grep -q` fails when grep stops
+# reading at the first match and ldd dies of SIGPIPE.
+libs=$(ldd "$tmp/example/embed_example")
+[[ $libs == *"$tmp/prefix/lib/libhetsgd.so"* ]] ||
+  fail "the example does not load libhetsgd.so from the install: $(grep hetsgd <<< "$libs")"
 
 "$tmp/example/embed_example" "$tmp/runs" >"$tmp/run.log" 2>&1 ||
   { cat "$tmp/run.log"; fail "embed_example failed"; }
