@@ -128,6 +128,13 @@ struct aggregator_state {
   bool run_requested = false;
   bool started = false;
   bool stopping = false;
+  /// Paused by the program ((pause_atom), or run_options::start_paused): every worker holds at
+  /// its next micro-batch; pushes already made are still taken and answered.
+  bool paused = false;
+  double paused_at_s = 0.0;            ///< run clock when the current pause began
+  bool start_pending = false;          ///< start_paused and not started by (run_atom) yet
+  bool deadline_due = false;           ///< max_seconds came while paused: looked at on resume
+  double resumed_at_s = 0.0;           ///< run clock at the last resume
   bool eval_busy = false;
   std::uint64_t timer_token = 0;
   double last_round_at_s = 0.0;
@@ -771,6 +778,50 @@ void carry_out(self_ptr self, const round_decision& d) {
   request_uploads(self, d.request_upload);
 }
 
+/// Tells every live worker to hold at its next micro-batch, or to go on.
+void tell_workers(self_ptr self, bool hold) {
+  for (auto& slot : self->state.slots) {
+    if (!slot.live || !slot.handle)
+      continue;
+    if (hold)
+      self->send(slot.handle, pause_atom::value);
+    else
+      self->send(slot.handle, resume_atom::value);
+  }
+}
+
+void pause_run(self_ptr self, const char* why) {
+  auto& st = self->state;
+  st.paused = true;
+  st.paused_at_s = now(self);
+  st.acct.pauses += 1;
+  tell_workers(self, true);
+  record(self, {{"type", "control"}, {"action", "pause"}, {"reason", why},
+                {"version", st.version}});
+}
+
+/// max_seconds is training time: the run clock less the time spent paused (seconds).
+double max_seconds_left(self_ptr self) {
+  auto& st = self->state;
+  return st.p.max_seconds + st.acct.paused_s - now(self);
+}
+
+void resume_run(self_ptr self, const char* why) {
+  auto& st = self->state;
+  const double held_s = std::max(0.0, now(self) - st.paused_at_s);
+  st.acct.paused_s += held_s;
+  st.paused = false;
+  st.start_pending = false;
+  st.resumed_at_s = now(self);
+  tell_workers(self, false);
+  record(self, {{"type", "control"}, {"action", "resume"}, {"reason", why},
+                {"version", st.version}, {"paused_s", held_s}});
+  if (st.deadline_due) {
+    st.deadline_due = false;
+    self->delayed_send(self, to_duration(max_seconds_left(self)), deadline_atom::value);
+  }
+}
+
 void start_run(self_ptr self) {
   auto& st = self->state;
   if (st.started || !st.run_requested || !st.plan_received)
@@ -903,6 +954,8 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
     return;
   st.stopping = true;
   st.end_at_s = now(self);
+  if (st.paused)  // the pause ends with the run
+    st.acct.paused_s += std::max(0.0, st.end_at_s - st.paused_at_s);
   st.acct.elapsed_s = st.end_at_s;
   st.acct.exit_code = exit_code;
   st.acct.end_reason = reason;
@@ -1299,6 +1352,10 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   }
   if (st.p.checkpoint.resume)
     restore_checkpoint(self);
+  if (st.p.start_paused) {
+    st.start_pending = true;
+    pause_run(self, "start_paused");  // no worker has joined yet: each is told at its join
+  }
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& s = self->state;
     busy_timer bt(s);
@@ -1338,6 +1395,31 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   return {
     [=](run_atom) {
       auto& s = self->state;
+      if (self->current_message_id().is_request()) {
+        // A program's start (run_options::start_paused); run_training's driver only sends.
+        auto rp = self->make_response_promise();
+        if (s.stopping)
+          rp.deliver(caf::make_error(caf::sec::runtime_error, "start: the run is ending"));
+        else if (!s.start_pending)
+          rp.deliver(caf::make_error(
+            caf::sec::runtime_error,
+            s.p.start_paused ? "start: the run has already been started"
+                             : "start: the run has already been started (it starts by itself "
+                               "unless run_options::start_paused is set)"));
+        else {
+          if (s.paused)
+            resume_run(self, "start");
+          s.start_pending = false;
+          rp.deliver(true);
+        }
+        return;
+      }
+      if (s.driver) {
+        record(self, {{"type", "error"},
+                      {"what", "a second driver's run_atom was ignored (send it as a request "
+                               "to start a run begun with start_paused)"}});
+        return;
+      }
       s.driver = caf::actor_cast<caf::actor>(self->current_sender());
       s.run_requested = true;
       // Every worker must join within the request deadline.
@@ -1389,6 +1471,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       s.acct.workers[w].incarnations += 1;
       s.acct.workers[w].left = false;
       self->monitor(slot.handle);
+      if (s.paused)  // before its first job: the same channel keeps the order
+        self->send(slot.handle, pause_atom::value);
       auto& live = s.members.live;
       live.insert(std::upper_bound(live.begin(), live.end(), w), w);
       s.members.epoch += 1;
@@ -1549,7 +1633,8 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       s.last_progress_at_s = t;
       if (s.driver)
         self->send(s.driver, pm);
-      if (t - s.last_round_at_s > s.p.request_timeout_s) {
+      // A paused run closes no rounds by design; its stall clock starts again at the resume.
+      if (!s.paused && t - std::max(s.last_round_at_s, s.resumed_at_s) > s.p.request_timeout_s) {
         finish(self, 1, "no round closed for " + std::to_string(s.p.request_timeout_s) +
                           " s (cluster.request_timeout_s)");
         return;
@@ -1557,7 +1642,20 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       self->delayed_send(self, to_duration(std::max(0.05, s.p.progress_every_s)),
                          progress_atom::value);
     },
-    [=](deadline_atom) { finish(self, 0, "max_seconds reached"); },
+    [=](deadline_atom) {
+      auto& s = self->state;
+      if (s.stopping)
+        return;
+      if (s.paused) {
+        s.deadline_due = true;  // paused time is not training time: decided at the resume
+        return;
+      }
+      if (const double left = max_seconds_left(self); left > 1e-6) {
+        self->delayed_send(self, to_duration(left), deadline_atom::value);  // pauses were taken
+        return;
+      }
+      finish(self, 0, "max_seconds reached");
+    },
     [=](deadline_atom, const std::string& what) {
       auto& s = self->state;
       if (what != "join" || s.started || s.stopping)
@@ -1588,7 +1686,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       r.policy = s.p.policy_name;
       r.started = s.started;
       r.stopping = s.stopping;
+      r.paused = s.paused;
       r.elapsed_s = now(self);
+      r.paused_s = s.acct.paused_s + (s.paused && !s.stopping ? now(self) - s.paused_at_s : 0.0);
       r.version = s.version;
       r.rounds = s.acct.rounds;
       r.samples_applied = s.acct.samples_applied;
@@ -1618,6 +1718,33 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       if (file.empty())
         return refuse(error);
       return checkpoint_dir(s.p.checkpoint.run_dir) + "/" + file;
+    },
+    [=](pause_atom) -> caf::result<bool> {
+      auto& s = self->state;
+      auto refuse = [](const std::string& why) {
+        return caf::make_error(caf::sec::runtime_error, "pause: " + why);
+      };
+      if (std::string(s.p.clock->kind()) == "simulated")
+        return refuse("a run on the simulated clock cannot pause (its time moves only with the "
+                      "run's own events); use cluster.clock = \"real\"");
+      if (s.stopping)
+        return refuse("the run is ending");
+      if (s.paused)
+        return refuse("the run is already paused");
+      pause_run(self, "request");
+      return true;
+    },
+    [=](resume_atom) -> caf::result<bool> {
+      auto& s = self->state;
+      auto refuse = [](const std::string& why) {
+        return caf::make_error(caf::sec::runtime_error, "resume: " + why);
+      };
+      if (s.stopping)
+        return refuse("the run is ending");
+      if (!s.paused)
+        return refuse("the run is not paused");
+      resume_run(self, "request");
+      return true;
     },
     [=](subscribe_atom) -> bool {
       // The recorder sends the subscriber every event it writes from now on, as

@@ -73,6 +73,9 @@ struct aggregator_params {
   double straggler_ewma_alpha = 0.2;
   /// Checkpoints to write, and the one this run resumes from (checkpoint_state.hpp).
   checkpoint_params checkpoint;
+  /// The run begins paused: workers join and get their jobs but compute nothing until a
+  /// program sends (run_atom) or (resume_atom) (run_options::start_paused).
+  bool start_paused = false;
 };
 
 /// Spawns the aggregator (event-based: its handlers are short and never block).

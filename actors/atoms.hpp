@@ -36,5 +36,7 @@ using status_atom = caf::atom_constant<caf::atom("hs_status")>;   ///< program �
 using checkpoint_atom = caf::atom_constant<caf::atom("hs_ckpt")>; ///< program → run: checkpoint now
 using policy_atom = caf::atom_constant<caf::atom("hs_policy")>;   ///< program → run: change policy
 using subscribe_atom = caf::atom_constant<caf::atom("hs_sub")>;   ///< program → run: send me events
+using pause_atom = caf::atom_constant<caf::atom("hs_pause")>;    ///< program → run → workers: hold
+using resume_atom = caf::atom_constant<caf::atom("hs_resume")>;  ///< program → run → workers: go on
 
 }  // namespace hetsgd

@@ -191,7 +191,9 @@ struct run_status_msg {
   std::string policy;                 ///< policy.name of this run
   bool started = false;               ///< every worker joined and the first jobs went out
   bool stopping = false;              ///< the run is ending (its files are being written)
+  bool paused = false;                ///< held by (pause_atom) or run_options::start_paused
   double elapsed_s = 0.0;             ///< on the run clock
+  double paused_s = 0.0;              ///< run-clock seconds spent paused so far
   std::uint64_t version = 0;          ///< model version (rounds applied, plus any resumed)
   std::uint64_t rounds = 0;
   std::uint64_t samples_applied = 0;
@@ -204,8 +206,8 @@ struct run_status_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_status_msg& x) {
   return f(caf::meta::type_name("hetsgd::run_status_msg"), x.policy, x.started, x.stopping,
-           x.elapsed_s, x.version, x.rounds, x.samples_applied, x.samples_dropped, x.live,
-           x.membership_epoch, x.last_accuracy);
+           x.paused, x.elapsed_s, x.paused_s, x.version, x.rounds, x.samples_applied,
+           x.samples_dropped, x.live, x.membership_epoch, x.last_accuracy);
 }
 
 /// Aggregator → driver: the run is over.

@@ -57,7 +57,7 @@ double run_account::utilization() const {
   double capacity = 0.0;
   for (auto& w : workers)
     capacity += (base_rate > 0.0 ? base_rate : solo_samples_per_s) * w.speed;
-  capacity *= elapsed_s;
+  capacity *= std::max(0.0, elapsed_s - paused_s);
   return capacity > 0.0 ? static_cast<double>(samples_applied) / capacity : 0.0;
 }
 
@@ -102,6 +102,8 @@ std::string run_account::summary_json() const {
   j["target_accuracy"] = target_accuracy;
   j["time_to_target_s"] = time_to_target_s ? json(*time_to_target_s) : json(nullptr);
   j["elapsed_s"] = elapsed_s;
+  j["paused_s"] = paused_s;
+  j["pauses"] = pauses;
   j["rounds"] = rounds;
   j["version"] = version;
   j["samples_computed"] = samples_computed();

@@ -86,6 +86,10 @@ struct run_account {
   bool final_evaluated = false;
   std::optional<double> time_to_target_s;
   double elapsed_s = 0.0;
+  /// Run-clock seconds the run spent paused by its program ((pause_atom), start_paused): part
+  /// of elapsed_s, not of the capacity utilization counts.
+  double paused_s = 0.0;
+  std::uint64_t pauses = 0;          ///< pauses taken (a paused start counts as one)
   std::uint64_t rounds = 0;
   std::uint64_t version = 0;
   std::uint64_t samples_applied = 0;
@@ -109,7 +113,7 @@ struct run_account {
   std::uint64_t samples_computed() const;
   std::uint64_t samples_dropped() const;
   std::uint64_t samples_in_flight_at_end() const;
-  /// useful samples / (Σ rate_i × elapsed), rate_i = speed_i × the rate of a speed-1 worker:
+  /// useful samples / (Σ rate_i × (elapsed − paused)), rate_i = speed_i × the rate of a speed-1 worker:
   /// base_rate when workers are paced, else the measured solo throughput.
   double utilization() const;
   /// Mean push and release latencies over the run, seconds, each with its core-wait part.

@@ -9,7 +9,9 @@
 #include <chrono>
 #include <filesystem>
 #include <limits>
+#include <mutex>
 #include <numeric>
+#include <optional>
 #include <thread>
 #include <fstream>
 #include <malloc.h>
@@ -268,7 +270,60 @@ std::string check_embedding(const run_config& cfg, const run_options& opts) {
     if (auto why = check_labeled_data(*opts.data); !why.empty())
       return "run_options.data: " + why;
   }
+  if (opts.system && cfg.cluster.clock == "simulated")
+    return "run_options.system: a run on cluster.clock = \"simulated\" needs an actor system of "
+           "its own (CAF's deterministic test scheduler); leave run_options.system null";
+  if (opts.system && cfg.cluster.mode == "processes")
+    return "run_options.system: cluster.mode = \"processes\" builds its own actor system (the "
+           "middleman's heartbeats and TLS are set up with it); leave run_options.system null "
+           "or use cluster.mode = \"threads\"";
+  if (opts.start_paused && cfg.cluster.clock == "simulated")
+    return "run_options.start_paused: a run on cluster.clock = \"simulated\" cannot pause "
+           "(its time moves only with the run's own events)";
   return "";
+}
+
+/// Every actor a run spawns, wherever from (a rejoin fault spawns worker incarnations on the
+/// injector's thread): with a program's own actor system, run_training waits for each to be
+/// gone before it returns, since it cannot wait for the system's end.
+class run_actors {
+public:
+  void add(const caf::actor& a) {
+    if (!a)
+      return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    actors_.push_back(a);
+  }
+  std::vector<caf::actor> all() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return actors_;
+  }
+
+private:
+  mutable std::mutex mutex_;
+  std::vector<caf::actor> actors_;
+};
+
+/// Waits until every actor in `actors` has terminated, for at most timeout_s; returns how many
+/// are still running then.
+std::size_t await_gone(caf::actor_system& sys, const std::vector<caf::actor>& actors,
+                       double timeout_s) {
+  caf::scoped_actor self{sys};
+  for (auto& a : actors)
+    self->monitor(a);
+  std::size_t gone = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<
+    std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+  bool late = false;
+  while (gone < actors.size() && !late) {
+    const auto left = until - std::chrono::steady_clock::now();
+    if (left <= std::chrono::steady_clock::duration::zero())
+      break;
+    self->receive([&](caf::down_msg&) { ++gone; },
+                  caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left) +
+                             std::chrono::milliseconds(1)) >> [&] { late = true; });
+  }
+  return actors.size() - gone;
 }
 
 }  // namespace
@@ -461,7 +516,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   const bool processes = cfg.cluster.mode == "processes";
   caf::actor_system_config sys_cfg;
   register_message_types(sys_cfg);
-  if (processes) {
+  if (processes && !opts.system) {
     // Workers are other processes: CAF's middleman carries the messages, with its heartbeat on
     // so that a silent connection is noticed, not only a closed one.
     configure_network(sys_cfg, cfg.cluster.heartbeat_s, cfg.cluster.heartbeat_timeout_s,
@@ -473,7 +528,12 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   // The simulated clock runs CAF's deterministic test scheduler instead: every actor on this
   // thread, in virtual-time order (simulation_driver.hpp).
   sys_cfg.set("scheduler.policy", caf::atom(simulated ? "testing" : "sharing"));
-  caf::actor_system sys{sys_cfg};
+  // A program may pass its own system (threads mode, real clock: check_embedding).
+  std::optional<caf::actor_system> own_system;
+  if (!opts.system)
+    own_system.emplace(sys_cfg);
+  caf::actor_system& sys = opts.system ? *opts.system : *own_system;
+  auto spawned = std::make_shared<run_actors>();
   // A resumed run continues the run clock: faults, max_seconds and the logs' times go on.
   const double clock_offset_s = resume ? resume->elapsed_s : 0.0;
   clock_ptr clock;
@@ -493,6 +553,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
   auto evaluator = spawn_evaluator(sys, evaluator_params{cfg.model.name, cfg.run.seed, data});
   auto controller = spawn_batch_controller(sys, bp);
+  spawned->add(recorder);
+  spawned->add(evaluator);
+  spawned->add(controller);
 
   aggregator_params ap;
   ap.policy = std::move(policy);
@@ -529,6 +592,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   caf::actor rendezvous;
   if (cfg.cluster.transport != "local") {
     rendezvous = spawn_rendezvous_store(sys);
+    spawned->add(rendezvous);
     coll.backend = cfg.cluster.transport;
     coll.rendezvous = rendezvous;
     coll.host = collective_host_for(cfg.cluster.mode == "processes" ? cfg.cluster.listen : "");
@@ -554,14 +618,16 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   ap.checkpoint.resumes = resumes;
   ap.checkpoint.worker_seed = worker_seed;
   ap.checkpoint.resume = resume;
+  ap.start_paused = opts.start_paused;
   auto aggregator = spawn_aggregator(sys, std::move(ap));
+  spawned->add(aggregator);
 
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
   auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
     static_cast<std::size_t>(cfg.cluster.workers), 0);
   auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
                             counters, worker_seed, incarnations, recorder, coll,
-                            cuda_devices, hosted](worker_id id) {
+                            cuda_devices, hosted, spawned](worker_id id) {
     worker_params wp;
     if (cfg.output.trace)
       wp.recorder = recorder;
@@ -595,7 +661,9 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     wp.collective.device = (static_cast<int>(id) + 1) % std::max(1, cuda_devices);
     if (id < hosted)
       wp.collective = collective_params{};  // its payloads go to the aggregator in memory
-    return spawn_worker(sys, std::move(wp));
+    auto worker = spawn_worker(sys, std::move(wp));
+    spawned->add(worker);
+    return worker;
   };
   std::vector<caf::actor> workers;
   caf::actor front_door;
@@ -614,6 +682,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     fp.rendezvous = rendezvous;
     fp.trace = cfg.output.trace;
     front_door = spawn_front_door(sys, std::move(fp));
+    spawned->add(front_door);
     std::string why;
     const auto at = parse_endpoint(cfg.cluster.listen, why);  // checked by the config loader
     auto port = publish_actor(sys, front_door, at ? at->port : 0,
@@ -645,6 +714,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   if (!faults.empty()) {
     injector = spawn_fault_injector(sys, fault_injector_params{faults, clock, recorder, workers,
                                                                spawn_incarnation, cfg.run.seed});
+    spawned->add(injector);
     // Disturbances are drawn at every epoch end, which only the aggregator sees.
     caf::anon_send(aggregator, epoch_atom::value, injector);
   }
@@ -662,6 +732,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
     for (auto* a : {&aggregator, &evaluator, &recorder, &controller})
       caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
+    for (auto& a : spawned->all())  // and every worker incarnation a rejoin fault spawned
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
   };
   if (opts.on_started)
     opts.on_started(aggregator);
@@ -758,6 +830,16 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
   if (!simulated)  // the simulated run stopped its actors before draining them
     stop_actors();
+  if (opts.system) {
+    // The program's system outlives the run, so its end cannot be waited for: each of the run's
+    // actors is (they hold the data set, the clock and the program's callbacks).
+    const double limit_s = cfg.cluster.request_timeout_s + driver_grace_s;
+    if (const auto left = await_gone(sys, spawned->all(), limit_s); left > 0) {
+      res.exit_code = res.exit_code == 0 ? 1 : res.exit_code;
+      res.message += "; " + std::to_string(left) + " of the run's actors had not stopped " +
+                     std::to_string(limit_s) + " s after its end";
+    }
+  }
   if (opts.on_finished)
     opts.on_finished(res.exit_code, res.message);
   return res;  // the actor system shuts down here, waiting for its actors and connections

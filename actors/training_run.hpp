@@ -11,6 +11,7 @@
 #include <string>
 
 #include <caf/actor.hpp>
+#include <caf/fwd.hpp>
 #include <nlohmann/json_fwd.hpp>
 
 #include "actors/messages.hpp"
@@ -49,10 +50,20 @@ struct run_options {
   /// Called on the calling thread once the run's actors are spawned, before it starts, with the
   /// actor that answers a program's control messages (real clock; docs/embedding.md):
   /// (status_atom) -> run_status_msg; (checkpoint_atom) -> the checkpoint file written;
-  /// (stop_atom) ends the run like a stop request; (policy_atom, name) -> an error (the policy
-  /// is chosen per run). Send to it from another thread, e.g. with a caf::scoped_actor in
-  /// run.home_system(); the handle is void once run_training returns.
+  /// (pause_atom), (resume_atom) -> true, or an error saying why not now; (run_atom) -> true
+  /// once, for a run begun with start_paused; (subscribe_atom) -> true, then every event as
+  /// (event_atom, JSON text); (stop_atom) ends the run like a stop request; (policy_atom, name)
+  /// -> an error (the policy is chosen per run). Send to it from another thread or from the
+  /// program's own actors; the handle is void once run_training returns.
   std::function<void(const caf::actor& run)> on_started;
+  /// Non-null: spawn the run's actors in this actor system, the program's own, instead of one
+  /// built for the run (cluster.mode = "threads" and the real clock only). run_training still
+  /// blocks until the run is over and every actor it spawned is gone. The system needs
+  /// register_message_types only if it talks to other processes.
+  caf::actor_system* system = nullptr;
+  /// The run begins paused: workers join and take their first jobs but compute nothing until
+  /// the program sends (run_atom) (or (resume_atom)). Real clock only.
+  bool start_paused = false;
   /// Non-null: train and test on this data set instead of loading cfg.data.path (Fashion-MNIST).
   /// A program embedding hetsgd passes its own here, shaped for its model (check_labeled_data
   /// says what is required).

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <deque>
 #include <iostream>
@@ -92,6 +93,10 @@ struct worker_state {
   double disturbance = 1.0;  ///< factor of a disturbance fault, on top of a slowdown
   bool paused = false;     ///< frozen: computes nothing, pushes nothing until resumed
   double paused_at_s = 0.0;  ///< when the current pause began
+  // The run paused by its program (pause_atom): hold at the next micro-batch, and the deadline of
+  // a push waits, since the aggregator cannot close a round while everyone holds.
+  bool held = false;
+  double held_at_s = 0.0;  ///< when the current hold began
   bool poisoned = false;   ///< pushes NaN payloads
   // The link to the aggregator (link faults), and the pushes not answered yet, by seq.
   std::unique_ptr<worker_link> link;
@@ -238,7 +243,13 @@ void deliver_push(self_ptr self, std::uint64_t seq) {
   auto it = st.unacked.find(seq);
   if (it == st.unacked.end() || st.stopped)
     return;
-  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), it->second)
+  // On the real clock the deadline is the worker's own timer (push_deadline), not the
+  // request's, so that it can wait while the run is paused. The simulated clock cannot pause,
+  // and keeps the request's own deadline (and its timeline as it was).
+  const bool own_deadline = std::strcmp(st.p.clock->kind(), "simulated") != 0;
+  const auto timeout = own_deadline ? caf::duration{caf::infinite}
+                                    : caf::duration{to_duration(st.p.request_timeout_s)};
+  self->request(st.p.aggregator, timeout, it->second)
     .then([=](job_msg& j) { receive_answer(self, j); },
           [=](caf::error& err) {
             auto& s = self->state;
@@ -248,6 +259,18 @@ void deliver_push(self_ptr self, std::uint64_t seq) {
                            std::to_string(s.p.request_timeout_s) +
                            " s: " + self->system().render(err));
           });
+  if (own_deadline)
+    self->delayed_send(self, to_duration(st.p.request_timeout_s), deadline_atom::value, seq);
+}
+
+/// The deadline of push `seq` passed: unanswered, it fails the worker, unless the run is paused
+/// (checked again request_timeout_s after the resume).
+void push_deadline(self_ptr self, std::uint64_t seq) {
+  auto& st = self->state;
+  if (st.stopped || st.held || st.unacked.count(seq) == 0)
+    return;
+  fail(self, "no reply to push " + std::to_string(seq) + " within " +
+               std::to_string(st.p.request_timeout_s) + " s");
 }
 
 /// An answer to a push crosses the link back: lost (the probe will fetch it again), delayed,
@@ -487,8 +510,8 @@ double emulated_slowness(const worker_params& p, std::int64_t n, double dt) {
 void step(self_ptr self) {
   auto& st = self->state;
   st.pacing = false;
-  if (st.paused)
-    return;  // resumed by the fault's end, which schedules the next step
+  if (st.paused || st.held)
+    return;  // resumed by the fault's end or the run's resume, which schedule the next step
   if (st.mode == worker_mode::continuous && st.upload_requested)
     hand_over(self);  // the request came while the last micro-batch was still (emulated) busy
   if (st.remaining <= 0 && st.local_steps_total > 0) {
@@ -709,7 +732,7 @@ void on_upload_request(self_ptr self, version_t version) {
     // Finish the micro-batch in flight first: if its emulated time is still running (or the
     // worker is paused), the hand-over happens when it ends (step()).
     s.upload_requested = true;
-    if (!s.pacing && !s.paused)
+    if (!s.pacing && !s.paused && !s.held)
       hand_over(self);
     return;
   }
@@ -847,12 +870,34 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
             const double frozen = s.p.clock->now_s() - s.paused_at_s;
             s.job_busy_s += frozen;
             s.stats.stretch_s += frozen;
-            if (!s.pacing) {
+            if (!s.pacing && !s.held) {
               ++s.job_seq;  // any compute message queued while paused is stale now
               schedule_compute(self, 0.0);
             }
           }
         }
+      }
+    },
+    [=](deadline_atom, std::uint64_t seq) { guarded([&] { push_deadline(self, seq); }); },
+    [=](pause_atom) {
+      auto& s = self->state;
+      if (s.held || s.stopped)
+        return;
+      s.held = true;
+      s.held_at_s = s.p.clock->now_s();
+    },
+    [=](resume_atom) {
+      auto& s = self->state;
+      if (!s.held || s.stopped)
+        return;
+      s.held = false;
+      trace_span(self, "held", s.held_at_s, s.p.clock->now_s());
+      // Every push still unanswered gets its full deadline again from now.
+      for (auto& [seq, push] : s.unacked)
+        self->delayed_send(self, to_duration(s.p.request_timeout_s), deadline_atom::value, seq);
+      if (s.active && !s.paused && !s.pacing) {
+        ++s.job_seq;  // a compute message queued before the hold is stale now
+        guarded([&] { schedule_compute(self, 0.0); });
       }
     },
     [=](stop_atom) {

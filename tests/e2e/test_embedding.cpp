@@ -12,6 +12,8 @@
 #include <thread>
 
 #include "actors/atoms.hpp"
+#include "actors/message_types.hpp"
+#include "actors/messages.hpp"
 #include "actors/model_registration.hpp"
 #include "gpu/image_dataset.hpp"
 
@@ -57,7 +59,8 @@ struct embedded_run {
 };
 
 embedded_run run_embedded(const std::string& name, std::vector<std::string> sets,
-                          std::shared_ptr<const hetsgd::labeled_data> data) {
+                          std::shared_ptr<const hetsgd::labeled_data> data,
+                          const std::function<void(hetsgd::run_options&)>& adjust = {}) {
   embedded_run er;
   std::string effective;
   auto cfg = load(sets, &effective);
@@ -71,6 +74,8 @@ embedded_run run_embedded(const std::string& name, std::vector<std::string> sets
     std::lock_guard<std::mutex> lock(m);
     er.seen.push_back(e);
   };
+  if (adjust)
+    adjust(opts);
   er.res = hetsgd::run_training(cfg, opts);
   if (!er.res.summary_json.empty())
     er.summary = json::parse(er.res.summary_json);
@@ -164,6 +169,29 @@ CATCH_TEST_CASE("what an embedding program gets wrong is reported, not crashed o
   CATCH_CHECK(processes.res.message.find("model 'line_classifier' (a program's own) can only be "
                                          "trained with cluster.mode = \"threads\"") !=
               std::string::npos);
+
+  // A paused start, or the program's own actor system, on the simulated clock; its own system
+  // for worker processes.
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys{sys_cfg};
+  sets = own_model_sets;
+  sets.push_back("cluster.clock=\"simulated\"");
+  auto sim_paused = run_embedded("sim_paused", sets, line_set(),
+                                 [](hetsgd::run_options& o) { o.start_paused = true; });
+  CATCH_CHECK(sim_paused.res.exit_code == 2);
+  CATCH_CHECK(sim_paused.res.message.find("run_options.start_paused: a run on cluster.clock = "
+                                          "\"simulated\" cannot pause") == 0);
+  auto sim_system = run_embedded("sim_system", sets, line_set(),
+                                 [&](hetsgd::run_options& o) { o.system = &sys; });
+  CATCH_CHECK(sim_system.res.exit_code == 2);
+  CATCH_CHECK(sim_system.res.message.find("run_options.system: a run on cluster.clock = "
+                                          "\"simulated\" needs an actor system of its own") == 0);
+  sets = {"cluster.mode=\"processes\"", "cluster.workers=2", "cluster.speeds=[1.0, 1.0]"};
+  auto proc_system = run_embedded("proc_system", sets, nullptr,
+                                  [&](hetsgd::run_options& o) { o.system = &sys; });
+  CATCH_CHECK(proc_system.res.exit_code == 2);
+  CATCH_CHECK(proc_system.res.message.find("run_options.system: cluster.mode = \"processes\" "
+                                           "builds its own actor system") == 0);
 }
 
 CATCH_TEST_CASE("a program follows a running run's events, asks for its status and a checkpoint, "
@@ -181,7 +209,7 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
   opts.data = line_set();
   hetsgd::run_status_msg status;
   int rounds_seen = 0;
-  std::string checkpoint_file, policy_error, failure;
+  std::string checkpoint_file, policy_error, start_error, resume_error, failure;
   std::thread controller;
   opts.on_started = [&](const caf::actor& run) {
     controller = std::thread([&, run] {
@@ -210,6 +238,13 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
       self->request(run, deadline, hetsgd::policy_atom::value, std::string("asgd"))
         .receive([&] { failure += "the policy changed mid-run"; },
                  [&](caf::error& e) { policy_error = self->system().render(e); });
+      // It started by itself: a start from the program, and a resume, come at the wrong time.
+      self->request(run, deadline, hetsgd::run_atom::value)
+        .receive([&](bool) { failure += "a running run was started again"; },
+                 [&](caf::error& e) { start_error = self->system().render(e); });
+      self->request(run, deadline, hetsgd::resume_atom::value)
+        .receive([&](bool) { failure += "a run that was not paused was resumed"; },
+                 [&](caf::error& e) { resume_error = self->system().render(e); });
       self->send(run, hetsgd::stop_atom::value);
     });
   };
@@ -231,8 +266,136 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
   CATCH_CHECK(policy_error.find("the policy of a run cannot change while it runs (it is ") !=
               std::string::npos);
   CATCH_CHECK(policy_error.find("ssgd") != std::string::npos);
+  CATCH_CHECK(start_error.find("start: the run has already been started (it starts by itself "
+                               "unless run_options::start_paused is set)") != std::string::npos);
+  CATCH_CHECK(resume_error.find("resume: the run is not paused") != std::string::npos);
   auto events = read_events(opts.out_dir);
   CATCH_CHECK(std::any_of(events.begin(), events.end(), [](const json& e) {
     return e["type"] == "checkpoint" && e["reason"] == "request";
   }));
+}
+
+CATCH_TEST_CASE("a program runs hetsgd in its own actor system, starts it paused, pauses and "
+                "resumes it", "[e2e][embedding]") {
+  register_line_classifier();
+  auto sets = own_model_sets;
+  sets.push_back("train.max_samples=0");  // only the program's stop (or 120 s) ends it
+  sets.push_back("train.max_seconds=120.0");
+  std::string effective;
+  auto cfg = load(sets, &effective);
+  // The program's own system, with hetsgd's message types among its own.
+  caf::actor_system_config sys_cfg;
+  hetsgd::register_message_types(sys_cfg);
+  caf::actor_system sys{sys_cfg};
+  const auto running_before = sys.registry().running();
+  hetsgd::run_options opts;
+  opts.out_dir = fresh_dir("own_system");
+  opts.effective_toml = effective;
+  opts.solo_calibration_s = 0.2;
+  opts.data = line_set();
+  opts.system = &sys;
+  opts.start_paused = true;
+  hetsgd::run_status_msg at_start, in_pause;
+  std::string pause_twice, start_twice, resume_twice, failure;
+  int rounds_in_window = 0;
+  std::thread controller;
+  opts.on_started = [&](const caf::actor& run) {
+    controller = std::thread([&, run] {
+      caf::scoped_actor self{sys};
+      const auto deadline = std::chrono::seconds(30);
+      auto ask = [&](auto atom, const char* what, std::string* error) {
+        self->request(run, deadline, atom)
+          .receive([&](bool ok) { if (!ok) failure += std::string(what) + ": false; "; },
+                   [&](caf::error& e) {
+                     if (error)
+                       *error = self->system().render(e);
+                     else
+                       failure += std::string(what) + ": " + self->system().render(e) + "; ";
+                   });
+      };
+      // Waits for n round events, each within 60 s of the last.
+      auto await_rounds = [&](int n) {
+        int seen = 0;
+        bool late = false;
+        while (seen < n && !late)
+          self->receive(
+            [&](hetsgd::event_atom, const std::string& line) {
+              seen += json::parse(line)["type"] == "round";
+            },
+            caf::after(std::chrono::seconds(60)) >> [&] { late = true; });
+        if (late)
+          failure += "no " + std::to_string(n) + " rounds within 60 s of each other; ";
+      };
+      ask(hetsgd::subscribe_atom::value, "subscribe", nullptr);
+      self->request(run, deadline, hetsgd::status_atom::value)
+        .receive([&](hetsgd::run_status_msg& s) { at_start = s; },
+                 [&](caf::error& e) { failure += "status: " + self->system().render(e); });
+      ask(hetsgd::pause_atom::value, "pause while paused", &pause_twice);
+      ask(hetsgd::run_atom::value, "start", nullptr);
+      ask(hetsgd::run_atom::value, "start twice", &start_twice);
+      await_rounds(3);
+      ask(hetsgd::pause_atom::value, "pause", nullptr);
+      // The window in which a paused run must close no rounds: pushes made before the pause
+      // may still close one round; at this model's speed an unpaused run closes hundreds. Rounds
+      // count from the pause's own event on (the recorder sends events in order).
+      bool window_over = false, pause_seen = false;
+      const auto window_end = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+      while (!window_over) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          window_end - std::chrono::steady_clock::now());
+        if (left.count() <= 0)
+          break;
+        self->receive(
+          [&](hetsgd::event_atom, const std::string& line) {
+            auto e = json::parse(line);
+            pause_seen = pause_seen || (e["type"] == "control" && e["action"] == "pause");
+            rounds_in_window += pause_seen && e["type"] == "round";
+          },
+          caf::after(left) >> [&] { window_over = true; });
+      }
+      self->request(run, deadline, hetsgd::status_atom::value)
+        .receive([&](hetsgd::run_status_msg& s) { in_pause = s; },
+                 [&](caf::error& e) { failure += "status: " + self->system().render(e); });
+      ask(hetsgd::resume_atom::value, "resume", nullptr);
+      ask(hetsgd::resume_atom::value, "resume twice", &resume_twice);
+      await_rounds(3);
+      self->send(run, hetsgd::stop_atom::value);
+    });
+  };
+  auto res = hetsgd::run_training(cfg, opts);
+  controller.join();
+  CATCH_INFO(failure);
+  CATCH_CHECK(failure.empty());
+  CATCH_CHECK(res.exit_code == 0);
+  CATCH_CHECK(res.message == "stopped by request");
+  // Every actor of the run is gone, and the program's system is still there.
+  CATCH_CHECK(sys.registry().running() == running_before);
+  CATCH_CHECK(at_start.paused);
+  CATCH_CHECK(at_start.rounds == 0);
+  CATCH_CHECK(pause_twice.find("pause: the run is already paused") != std::string::npos);
+  CATCH_CHECK(start_twice.find("start: the run has already been started") != std::string::npos);
+  CATCH_CHECK(resume_twice.find("resume: the run is not paused") != std::string::npos);
+  CATCH_CHECK(in_pause.paused);
+  CATCH_CHECK(in_pause.paused_s >= 1.0);
+  CATCH_CHECK(rounds_in_window <= 1);
+  auto summary = json::parse(res.summary_json);
+  CATCH_CHECK(summary["pauses"] == 2);
+  CATCH_CHECK(summary["paused_s"].get<double>() >= 1.0);
+  CATCH_CHECK(summary["paused_s"].get<double>() < summary["elapsed_s"].get<double>());
+  // events.jsonl: the control events in order, and no round between the request's pause and
+  // resume beyond the one its pushes in flight may close.
+  std::vector<std::string> controls;
+  int rounds_paused = 0;
+  bool in_request_pause = false;
+  for (auto& e : read_events(opts.out_dir)) {
+    if (e["type"] == "control") {
+      controls.push_back(e["action"].get<std::string>() + ":" + e["reason"].get<std::string>());
+      in_request_pause = e["action"] == "pause" && e["reason"] == "request";
+    } else if (e["type"] == "round" && in_request_pause) {
+      ++rounds_paused;
+    }
+  }
+  CATCH_CHECK(controls == std::vector<std::string>{"pause:start_paused", "resume:start",
+                                                   "pause:request", "resume:request"});
+  CATCH_CHECK(rounds_paused <= 1);
 }
