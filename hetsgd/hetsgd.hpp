@@ -18,9 +18,14 @@
 ///   event subscriber on_event, progress, a stop flag, a memory budget) and run_result;
 /// - policies/policy_registry.hpp: the policies by name (policy.name picks one per run);
 /// - actors/message_types.hpp: register_message_types(caf::actor_system_config&), for a program
-///   that builds its own actor system and talks to hetsgd's actors (the same names on every node).
+///   that builds its own actor system and talks to hetsgd's actors (the same names on every node);
+/// - actors/atoms.hpp and actors/messages.hpp: the run's control messages (status_atom,
+///   checkpoint_atom, pause_atom, resume_atom, run_atom, subscribe_atom, stop_atom) and
+///   run_status_msg, sent to the actor run_options::on_started hands over.
 
+#include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
+#include "actors/messages.hpp"
 #include "actors/model_registration.hpp"
 #include "actors/training_run.hpp"
 #include "config/config_loader.hpp"

@@ -1,14 +1,18 @@
 // embed_example: a program that uses hetsgd as a library. It trains its own small model on its
-// own synthetic data, follows the rounds through the event subscription, and trains twice, first
-// under ssgd (every round sums all workers) and then under asgd (each push is applied alone).
+// own synthetic data in its own CAF actor system, follows the rounds through the event
+// subscription, and trains twice, first under ssgd (every round sums all workers) and then under
+// asgd (each push is applied alone). Each run begins paused; the program asks for its status and
+// starts it with a typed message.
 // Usage: embed_example OUT_DIR. Exits 0 when both runs end and learn; 1 otherwise, saying why.
 
 #include <hetsgd/hetsgd.hpp>
 
+#include <caf/all.hpp>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -47,7 +51,7 @@ hetsgd::image_dataset make_blobs(int64_t n, uint64_t seed) {
 }
 
 /// One run with `policy`; prints what it saw and returns whether it learned.
-bool train_once(const std::string& policy, const std::string& out_dir,
+bool train_once(caf::actor_system& sys, const std::string& policy, const std::string& out_dir,
                 const std::shared_ptr<const hetsgd::labeled_data>& data) {
   const std::string toml = R"(
 [model]
@@ -87,7 +91,28 @@ progress_every_s = 0.0
     else if (type == "evaluation")
       evaluations_seen += 1;
   };
+  // The run's actors live in the program's system; the run waits for the program's start.
+  opts.system = &sys;
+  opts.start_paused = true;
+  std::string control_error;
+  opts.on_started = [&](const caf::actor& run) {
+    caf::scoped_actor self{sys};
+    const auto deadline = std::chrono::seconds(30);
+    self->request(run, deadline, hetsgd::status_atom::value)
+      .receive(
+        [&](const hetsgd::run_status_msg& s) {
+          std::printf("embed_example: policy %s: before the start, paused %s\n", policy.c_str(),
+                      s.paused ? "yes" : "no");
+        },
+        [&](caf::error& e) { control_error = "status: " + sys.render(e); });
+    self->request(run, deadline, hetsgd::run_atom::value)
+      .receive([](bool) {}, [&](caf::error& e) { control_error = "start: " + sys.render(e); });
+  };
   auto result = hetsgd::run_training(lc.cfg, opts);
+  if (!control_error.empty()) {
+    std::fprintf(stderr, "embed_example: %s run: %s\n", policy.c_str(), control_error.c_str());
+    return false;
+  }
   if (result.exit_code != 0) {
     std::fprintf(stderr, "embed_example: %s run failed (%d): %s\n", policy.c_str(),
                  result.exit_code, result.message.c_str());
@@ -119,8 +144,12 @@ int main(int argc, char** argv) {
   data->train = make_blobs(6000, 1);
   data->test = make_blobs(1000, 2);
 
+  // The program's own actor system, which knows hetsgd's message types.
+  caf::actor_system_config cfg;
+  hetsgd::register_message_types(cfg);
+  caf::actor_system sys{cfg};
   bool ok = true;
   for (const char* policy : {"ssgd", "asgd"})  // the policy changes between the two runs
-    ok = train_once(policy, argv[1], data) && ok;
+    ok = train_once(sys, policy, argv[1], data) && ok;
   return ok ? 0 : 1;
 }

@@ -41,6 +41,10 @@ cat "$tmp/run.log"
 for policy in ssgd asgd; do
   grep -q "^embed_example: policy $policy: [1-9][0-9]* rounds, [1-9][0-9]* round events received" \
     "$tmp/run.log" || fail "no rounds (or no round events) under $policy"
+  grep -qx "embed_example: policy $policy: before the start, paused yes" "$tmp/run.log" ||
+    fail "the $policy run did not begin paused (run_options::start_paused)"
   [[ -s "$tmp/runs/$policy/summary.json" ]] || fail "no summary.json for the $policy run"
+  grep -q '"action":"resume","paused_s":[0-9.e-]*,"reason":"start"' "$tmp/runs/$policy/events.jsonl" ||
+    fail "the $policy run has no resume event for the program's start"
 done
 echo "PASS: embed_install"
