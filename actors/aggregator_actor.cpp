@@ -1369,6 +1369,18 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         dm.source == s.p.batch_controller.address())
       finish(self, 1, "a service actor died: " + self->system().render(dm.reason));
   });
+  // A message nobody here handles (a program's mistake, or a peer speaking another version):
+  // counted, logged as an event, and answered with unexpected_message; the run goes on.
+  self->set_default_handler([=](caf::scheduled_actor*, caf::message_view& x)
+                              -> caf::result<caf::message> {
+    auto text = caf::to_string(x.content());
+    constexpr std::size_t shown = 200;  // a payload can be megabytes of tensor
+    if (text.size() > shown)
+      text = text.substr(0, shown) + "...";
+    self->state.acct.rejected_messages += 1;
+    record(self, {{"type", "error"}, {"what", "unexpected message " + text + " ignored"}});
+    return caf::sec::unexpected_message;
+  });
   self->monitor(st.p.evaluator);
   self->monitor(st.p.recorder);
   self->monitor(st.p.batch_controller);

@@ -293,7 +293,7 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
   opts.data = line_set();
   hetsgd::run_status_msg status;
   int rounds_seen = 0;
-  std::string checkpoint_file, policy_error, start_error, resume_error, failure;
+  std::string checkpoint_file, policy_error, start_error, resume_error, unknown_error, failure;
   std::thread controller;
   opts.on_started = [&](const caf::actor& run) {
     controller = std::thread([&, run] {
@@ -322,6 +322,10 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
       self->request(run, deadline, hetsgd::policy_atom::value, std::string("asgd"))
         .receive([&] { failure += "the policy changed mid-run"; },
                  [&](caf::error& e) { policy_error = self->system().render(e); });
+      // A message the run does not know: an error reply, and the run goes on.
+      self->request(run, deadline, std::string("rewind"), 42)
+        .receive([&] { failure += "an unknown message was answered as if known"; },
+                 [&](caf::error& e) { unknown_error = self->system().render(e); });
       // It started by itself: a start from the program, and a resume, come at the wrong time.
       self->request(run, deadline, hetsgd::run_atom::value)
         .receive([&](bool) { failure += "a running run was started again"; },
@@ -353,10 +357,17 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
   CATCH_CHECK(start_error.find("start: the run has already been started (it starts by itself "
                                "unless run_options::start_paused is set)") != std::string::npos);
   CATCH_CHECK(resume_error.find("resume: the run is not paused") != std::string::npos);
+  CATCH_INFO("unknown message: " << unknown_error);
+  CATCH_CHECK(unknown_error.find("unexpected_message") != std::string::npos);
   auto events = read_events(opts.out_dir);
   CATCH_CHECK(std::any_of(events.begin(), events.end(), [](const json& e) {
     return e["type"] == "checkpoint" && e["reason"] == "request";
   }));
+  CATCH_CHECK(std::any_of(events.begin(), events.end(), [](const json& e) {
+    return e["type"] == "error" &&
+           e["what"] == "unexpected message (\"rewind\", 42) ignored";
+  }));
+  CATCH_CHECK(json::parse(res.summary_json)["rejected_messages"] == 1);
 }
 
 CATCH_TEST_CASE("a program runs hetsgd in its own actor system, starts it paused, pauses and "
