@@ -531,7 +531,7 @@ void restore_checkpoint(self_ptr self) {
 /// new set of participants is a new group. False when the round cannot be summed: its
 /// contributions are then dropped (`collective`) and the model is left as it was.
 bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
-                      const nlohmann::json& weights) {
+                      const nlohmann::json& weights, const reduce_request_msg& step) {
   auto& st = self->state;
   std::vector<std::pair<worker_id, double>> ranked;  // (worker, a_k), by worker id
   std::vector<worker_id> members;
@@ -555,10 +555,14 @@ bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
       st.group_serial += 1;
     }
     const int size = static_cast<int>(members.size()) + 1;
-    for (std::size_t i = 0; i < ranked.size(); ++i)
-      self->send(st.slots[ranked[i].first].handle,
-                 reduce_request_msg{st.group_serial, static_cast<std::int32_t>(i + 1), size,
-                                    ranked[i].second});
+    for (std::size_t i = 0; i < ranked.size(); ++i) {
+      auto r = step;
+      r.group = st.group_serial;
+      r.rank = static_cast<std::int32_t>(i + 1);
+      r.size = size;
+      r.weight = ranked[i].second;
+      self->send(st.slots[ranked[i].first].handle, std::move(r));
+    }
     if (!st.sum_buffer.defined() || st.sum_buffer.numel() != st.weights.numel() ||
         st.sum_buffer.use_count() > 1)
       st.sum_buffer = at::zeros_like(st.weights);
@@ -662,7 +666,15 @@ void apply_round(self_ptr self, const round_decision& d) {
       (averaging && weight_total <= 0.0))
     return;
   if (reduced) {
-    if (!all_reduce_round(self, used, weights))
+    // Replicas may take this round's step as soon as they hold the sum (reduce_request_msg).
+    reduce_request_msg step;
+    if (st.replicate && st.p.early_start && d.combine == combine_rule::sample_weighted_mean) {
+      step.step = true;
+      step.from_version = st.version;
+      step.apply_scale = d.lr_scale / weighted_samples;
+      step.apply_lr = st.optimizer->lr();
+    }
+    if (!all_reduce_round(self, used, weights, step))
       return;
     sum = st.sum_buffer;
     sum_owned = true;
@@ -1014,6 +1026,7 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           log_discarded(self, w, s.samples_discarded);
           a.micro_batches += s.micro_batches;
           a.jobs += s.jobs;
+          a.early_jobs += s.early_jobs;
           a.compute_s += s.compute_s;
           a.stretch_s += s.stretch_s;
           a.idle_s += s.idle_s;

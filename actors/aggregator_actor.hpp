@@ -60,6 +60,9 @@ struct aggregator_params {
   /// With a collective: workers step replicas of the optimizer on the summed gradient
   /// (cluster.replicate_optimizer), so the weights go down only to joiners.
   bool replicate_optimizer = true;
+  /// With it: the round's step goes out with the all-reduce request, so that replicas start
+  /// their next job on it before the release (cluster.early_start).
+  bool early_start = true;
   /// Processes: workers 0 .. hosted_workers-1 run in this process and send their payloads in
   /// their messages; with a collective the aggregator adds them into its own rank.
   std::size_t hosted_workers = 0;

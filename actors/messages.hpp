@@ -98,6 +98,8 @@ struct worker_stats_msg {
   std::uint64_t samples_pushed = 0;     ///< in pushes handed to the link (each push once)
   std::uint64_t messages_lost = 0;      ///< its pushes and the replies to it the link dropped
   std::uint64_t retransmits = 0;        ///< pushes sent again after a probe found them missing
+  /// Jobs started on the replica's own step before their release came (start_early_job).
+  std::uint64_t early_jobs = 0;
 };
 
 template <class Inspector>
@@ -105,7 +107,7 @@ typename Inspector::result_type inspect(Inspector& f, worker_stats_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_stats_msg"), x.worker, x.samples_computed,
            x.samples_in_flight, x.samples_discarded, x.micro_batches, x.compute_s, x.stretch_s,
            x.idle_s, x.release_latency_s, x.release_cpu_wait_s, x.jobs, x.samples_pushed,
-           x.messages_lost, x.retransmits);
+           x.messages_lost, x.retransmits, x.early_jobs);
 }
 
 /// What the aggregator knows of a push a worker probes for (its answer never came).
@@ -262,12 +264,20 @@ struct reduce_request_msg {
   /// The policy's weight a_k of this worker's contribution: the worker multiplies its payload
   /// by it before the all-reduce, so the sum is Σ a_k payload_k (1 for a plain sum).
   double weight = 1.0;
+  /// Replicated optimizer: the step the aggregator takes on this sum, from version
+  /// `from_version` (the same as a release's apply_sum, apply_scale, apply_lr). A replica at
+  /// that version takes it as soon as the sum is in and starts its next job on the result
+  /// before the release confirms it (the release's apply_hash then checks the weights).
+  bool step = false;
+  std::uint64_t from_version = 0;
+  double apply_scale = 0.0;
+  double apply_lr = 0.0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reduce_request_msg& x) {
   return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size,
-           x.weight);
+           x.weight, x.step, x.from_version, x.apply_scale, x.apply_lr);
 }
 
 }  // namespace hetsgd

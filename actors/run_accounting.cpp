@@ -156,6 +156,7 @@ std::string run_account::summary_json() const {
                    {"idle_s", w.idle_s},
                    {"busy_samples_per_s", rate},
                    {"contributions", w.contributions},
+                   {"early_jobs", w.early_jobs},
                    {"reported", w.accounted()},
                    {"incarnations", w.incarnations},
                    {"crashes", w.crashes},

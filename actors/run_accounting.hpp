@@ -58,6 +58,7 @@ struct worker_account {
   std::uint64_t samples_in_flight = 0;
   std::uint64_t micro_batches = 0;
   std::uint64_t jobs = 0;
+  std::uint64_t early_jobs = 0;       ///< of them, started before their release (replicas)
   double compute_s = 0.0;
   double stretch_s = 0.0;
   double idle_s = 0.0;

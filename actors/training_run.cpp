@@ -600,6 +600,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
   ap.collective = coll;
   ap.replicate_optimizer = cfg.cluster.replicate_optimizer;
+  ap.early_start = cfg.cluster.early_start;
   // Processes: workers 0 .. hosted-1 are threads here (cluster.hosted_workers).
   const auto hosted = static_cast<std::size_t>(processes ? cfg.cluster.hosted_workers : 0);
   ap.hosted_workers = hosted;

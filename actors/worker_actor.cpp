@@ -122,6 +122,11 @@ struct worker_state {
   at::Tensor reduced_sum;
   at::Tensor replica_weights;
   std::unique_ptr<flat_sgd> replica_optimizer;
+  /// The job in progress started on the replica's own step of the last round, before the
+  /// release came (reduce_request_msg::step): unconfirmed, it is not pushed until the release
+  /// says the same job on the same weights (confirm_early_job).
+  bool early = false;
+  bool early_done = false;  ///< that job is computed and waits for the release to push
 
   static inline const char* name = "hetsgd.worker";
 };
@@ -196,15 +201,22 @@ void start_waiting(self_ptr self) {
   st.runqueue_wait_at_push_s = st.sim ? -1.0 : thread_runqueue_wait_s();
 }
 
+/// Ends the wait for the aggregator in progress, if any: its time is idle.
+void end_waiting(self_ptr self) {
+  auto& st = self->state;
+  if (st.waiting_since_s < 0.0)
+    return;
+  const double now = st.p.clock->now_s();
+  st.stats.idle_s += now - st.waiting_since_s;
+  trace_span(self, "idle", st.waiting_since_s, now);
+  st.waiting_since_s = -1.0;
+}
+
 /// Books the arrival of a job: idle time, release latency, core wait.
 void note_received(self_ptr self, const job_msg& j) {
   auto& st = self->state;
   double now = st.p.clock->now_s();
-  if (st.waiting_since_s >= 0.0) {
-    st.stats.idle_s += now - st.waiting_since_s;
-    trace_span(self, "idle", st.waiting_since_s, now);
-    st.waiting_since_s = -1.0;
-  }
+  end_waiting(self);
   st.stats.release_latency_s += std::max(0.0, now - j.sent_at_s);
   if (st.runqueue_wait_at_push_s >= 0.0) {
     // The thread slept until the job arrived, so any runqueue wait since the push happened
@@ -532,6 +544,13 @@ void step(self_ptr self) {
       st.remaining = st.job_batch;
   }
   if (st.remaining <= 0 && st.mode != worker_mode::continuous) {
+    if (st.early) {
+      // Computed before its release: pushed once the release confirms it.
+      st.early_done = true;
+      end_compute_span(self, "compute");
+      start_waiting(self);
+      return;
+    }
     finish_job(self);
     return;
   }
@@ -592,8 +611,90 @@ void resync(self_ptr self, job_msg j) {
 
 /// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
 /// that had nothing pending), or a reply that starts the next job.
+/// The job in progress is thrown away (a restart, or an early job the release did not
+/// confirm): its samples stay counted as computed and are reported as discarded, which the
+/// aggregator books as dropped (restarted). Its partial gradient must not leak into the next
+/// push.
+void discard_job(self_ptr self) {
+  auto& st = self->state;
+  st.stats.samples_discarded += st.job_samples;
+  if (st.p.counters)
+    st.p.counters->samples_discarded += st.job_samples;
+  end_compute_span(self, "discarded");
+  zero_gradients(*st.model);
+  st.job_samples = 0;
+  st.job_compute_s = 0.0;
+  st.job_busy_s = 0.0;
+  st.job_loss_sum = 0.0;
+}
+
+/// The release of an early job (the answer to the push before it) is in. It confirms the job
+/// when it is the same job (batch, share, mode) on the same weights: the step to its version,
+/// and a hash equal to the replica's. Then the job goes on (and is pushed if already done);
+/// true. Otherwise the early job is discarded and `j` is made a job on_job can take as usual
+/// (the replica's step is used when its hash is right, else the weights are fetched); false,
+/// or true when a resync takes over.
+bool confirm_early_job(self_ptr self, job_msg& j) {
+  auto& st = self->state;
+  st.early = false;
+  const bool stepped = j.apply_sum && j.version == st.version &&
+                       bit_hash(st.replica_weights) == j.apply_hash;
+  const bool same_job = stepped && !j.restart && j.batch == st.job_batch &&
+                        j.share_begin == st.share_begin && j.share_end == st.share_end &&
+                        static_cast<worker_mode>(j.mode) == st.mode && j.local_steps == 0;
+  if (same_job) {
+    note_received(self, j);
+    if (std::exchange(st.early_done, false))
+      finish_job(self);
+    return true;
+  }
+  discard_job(self);
+  st.active = false;
+  st.early_done = false;
+  if (!j.apply_sum)
+    return false;  // weights in full: on_job loads them
+  if (!stepped) {
+    resync(self, std::move(j));
+    return true;
+  }
+  j.weights.value = st.replica_weights;  // the step it took is the one released
+  j.apply_sum = false;
+  return false;
+}
+
+/// The round's all-reduce gave this replica the sum (reduce_for_round): when the aggregator
+/// said which step it takes on it, the replica takes it now and starts its next job on the
+/// result, with the batch and share of the last one, instead of waiting for the release (the
+/// round trip to the aggregator and its own step). Only a push-and-wait worker idle at the
+/// version the step starts from.
+void start_early_job(self_ptr self, const reduce_request_msg& r) {
+  auto& st = self->state;
+  if (!r.step || st.active || st.stopped || st.early || st.mode != worker_mode::push_and_wait ||
+      st.local_steps_total > 0 || !st.replica_optimizer || !st.replica_weights.defined() ||
+      !st.reduced_sum.defined() || st.reduced_sum.numel() != st.replica_weights.numel() ||
+      st.version != r.from_version || st.job_batch < 1 || !all_finite(st.reduced_sum))
+    return;
+  const auto sum = std::exchange(st.reduced_sum, at::Tensor());
+  st.replica_optimizer->set_lr(r.apply_lr);
+  st.replica_optimizer->step_scaled(st.replica_weights, sum, r.apply_scale);
+  end_waiting(self);
+  load_flat_parameters(*st.model, st.replica_weights);
+  st.job_weights = st.replica_weights;
+  st.version = r.from_version + 1;
+  st.remaining = st.job_batch;
+  st.early = true;
+  st.early_done = false;
+  st.active = true;
+  st.stats.jobs += 1;
+  st.stats.early_jobs += 1;
+  ++st.job_seq;
+  schedule_compute(self, 0.0);
+}
+
 void on_job(self_ptr self, job_msg& j) {
   auto& st = self->state;
+  if (st.early && !j.stop && confirm_early_job(self, j))
+    return;
   if (j.apply_sum && !j.stop) {
     if (j.momentum.value.defined() || j.weights.value.defined())
       return fail(self, "a job both carries weights and asks for the replica's step");
@@ -616,21 +717,8 @@ void on_job(self_ptr self, job_msg& j) {
     // it with this job, which brings nothing newer than the job in progress. Keep computing.
     return;
   }
-  if (st.active) {
-    // The job in progress is replaced (a restart, or a release onto a newer version crossing a
-    // restart): its samples stay counted as computed and are reported as discarded, which the
-    // aggregator books as dropped (restarted). Its partial gradient must not leak into the next
-    // push.
-    st.stats.samples_discarded += st.job_samples;
-    if (st.p.counters)
-      st.p.counters->samples_discarded += st.job_samples;
-    end_compute_span(self, "discarded");
-    zero_gradients(*st.model);
-    st.job_samples = 0;
-    st.job_compute_s = 0.0;
-    st.job_busy_s = 0.0;
-    st.job_loss_sum = 0.0;
-  }
+  if (st.active)  // replaced by a restart, or a release onto a newer version crossing one
+    discard_job(self);
   if (j.batch < 1 && static_cast<worker_mode>(j.mode) != worker_mode::continuous)
     return fail(self, "received a job with batch " + std::to_string(j.batch));
   load_job(self, j);
@@ -761,7 +849,9 @@ void reduce_for_round(self_ptr self, const reduce_request_msg& r) {
     st.reduced_sum = payload;  // every rank now holds the round's sum: a replica steps on it
   } catch (const collective_error& e) {
     std::cerr << "hetsgd: worker " << st.p.id << ": " << e.what() << "\n";
+    return;
   }
+  start_early_job(self, r);
 }
 
 caf::behavior worker_actor(self_ptr self, worker_params params) {

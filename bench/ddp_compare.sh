@@ -10,6 +10,8 @@
 #   memory), processes-local (worker processes, tensors through the aggregator over CAF) or
 #   processes-gloo (worker processes, rounds summed by a Gloo all-reduce) or processes-gloo-hosted
 #   (the same with worker 0 in the aggregator's process, as DDP's rank 0: cluster.hosted_workers)
+#   DDP_HETSGD_SETS (none): more KEY=VALUE overrides for hetsgd, separated by spaces, e.g.
+#   "cluster.early_start=false" to measure a setting against its default in the same way
 # Without python3-torch it writes {"error": ...} and exits 0; a run that fails exits 1.
 set -euo pipefail
 if [[ $# -ne 2 ]]; then
@@ -75,6 +77,10 @@ hetsgd_cmd=("$BUILD/hetsgd" run config/examples/default.toml
   --set output.plots=false --set output.progress_every_s=0)
 params_cmd=("${hetsgd_cmd[@]}")  # checkpoints (for the parameter count) need one process
 hetsgd_cmd+=("${mode_sets[@]}")
+read -r -a extra_sets <<< "${DDP_HETSGD_SETS:-}"
+for s in "${extra_sets[@]}"; do
+  hetsgd_cmd+=(--set "$s")
+done
 ddp_cmd=("$PY" bench/ddp_baseline.py --workers "$N" --batch "$BATCH" --lr "$LR"
   --momentum "$MOMENTUM" --weight-decay 0 --samples "$SAMPLES" --seed "$SEED"
   --timeout "$TIMEOUT_S")
@@ -165,6 +171,7 @@ result = {
     "seed": $SEED,
     "model": "mlp",
     "hetsgd_mode": "$MODE",
+    "hetsgd_extra_sets": "${DDP_HETSGD_SETS:-}",
     "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     "openblas_threads": int(os.environ.get("OPENBLAS_NUM_THREADS", "0")),
     "machine": {"cores": os.cpu_count(), "loadavg_start": "$load_start",

@@ -214,6 +214,12 @@ std::vector<key_spec> build_registry() {
                       "step itself on the all-reduced gradient, bit for bit the aggregator's "
                       "(checked by a hash each round), so the weights go down only to joiners; "
                       "false sends the new weights to every worker every round"));
+  b.push_back(run_key(HETSGD_KEY(cluster.early_start), "",
+                      "with replicate_optimizer: a worker takes the round's step as soon as the "
+                      "all-reduce gives it the sum and starts its next job on the result before "
+                      "the aggregator's release comes; the release confirms it (the same job, "
+                      "and weights that hash to the aggregator's) or the job is discarded; "
+                      "false waits for the release"));
   b.push_back(run_key(HETSGD_KEY(cluster.hosted_workers), "workers",
                       "processes: how many workers (ids 0, 1, ...) run as threads in the "
                       "aggregator's process rather than as processes of their own; their tensors "

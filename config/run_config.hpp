@@ -49,6 +49,9 @@ struct cluster_section {
   /// gloo/nccl, gradient rounds (ssgd, dbs): every worker steps a replica of the optimizer on
   /// the all-reduced sum instead of receiving the new weights each round.
   bool replicate_optimizer = true;
+  /// With replicate_optimizer: a worker steps as soon as it holds the round's sum and starts its
+  /// next job before the release, which confirms it (start_early_job in the worker).
+  bool early_start = true;
   /// Processes: workers 0 .. hosted_workers-1 run as threads in the aggregator's process (their
   /// tensors stay in memory; with a collective the aggregator sums theirs into its own rank).
   std::int64_t hosted_workers = 0;

@@ -309,6 +309,11 @@ def check(cond, what):
     if not cond:
         print("FAIL: replicated optimizer:", what); ok = False
 check(not [e for e in events if e.get("type") == "resync"], "a replica had to ask for the weights")
+# Replicas start their next job on their own step, before the release (start_early_job); the
+# trajectory check below holds them to the weights sent every round, bit for bit.
+early = sum(w["early_jobs"] for w in on["per_worker"])
+check(early > on["rounds"] // 2, f"only {early} early jobs in {on['rounds']} rounds")
+check(sum(w["early_jobs"] for w in off["per_worker"]) == 0, "early jobs without replicas")
 check(on["rounds"] > 50, f"only {on['rounds']} rounds")
 check(on["bytes_moved"] <= 2 * 3 * model_bytes,
       f"{on['bytes_moved']} bytes moved: the weights still go down every round")
