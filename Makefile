@@ -7,7 +7,9 @@ BUILD_TYPE ?= Release
 CONFIG ?= config/examples/default.toml
 export OPENBLAS_NUM_THREADS := 1
 
-.PHONY: all deps configure build demo test bench clean
+SOAK_SECONDS ?= 600
+
+.PHONY: all deps configure build demo test bench soak clean
 
 all: build
 
@@ -30,6 +32,11 @@ test: build
 bench: build
 	@HETSGD_EXTRAS=1 bash tools/install_deps.sh  # python3-torch, for the PyTorch DDP baseline
 	bash bench/run_all.sh $(BUILD)
+
+# Random fault schedules against random policies in simulated time, for SOAK_SECONDS of wall
+# time; a failure prints the seed and the command that replays it (tools/soak.py).
+soak: build
+	python3 tools/soak.py --build $(BUILD) --seconds $(SOAK_SECONDS) --out runs/soak
 
 clean:
 	rm -rf $(BUILD) $(BUILD).configure.log
