@@ -767,6 +767,35 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
         stop_sent = true;
       }
     };
+    // Pause toggles (SIGUSR1) not acted on yet; each becomes a pause or a resume request.
+    unsigned toggles_done = 0;
+    bool paused_here = false;
+    auto toggle_if_asked = [&] {
+      if (!opts.pause_toggles)
+        return;
+      for (const unsigned asked = opts.pause_toggles->load(); toggles_done < asked && !stop_sent;
+           ++toggles_done) {
+        if (simulated) {
+          std::cerr << "hetsgd: a pause needs cluster.clock = \"real\"; ignored\n";
+          continue;
+        }
+        const bool pause = !paused_here;
+        auto answered = [&](bool) {
+          paused_here = pause;
+          std::cerr << (pause ? "hetsgd: paused (send SIGUSR1 again to resume)\n"
+                              : "hetsgd: resumed\n");
+        };
+        auto refused = [&](caf::error& e) {
+          std::cerr << "hetsgd: " << (pause ? "pause" : "resume") << " refused: "
+                    << sys.render(e) << "\n";
+        };
+        const auto deadline = to_duration(cfg.cluster.request_timeout_s);
+        if (pause)
+          self->request(aggregator, deadline, pause_atom::value).receive(answered, refused);
+        else
+          self->request(aggregator, deadline, resume_atom::value).receive(answered, refused);
+      }
+    };
     if (simulated) {
       // Virtual time: this thread handles every actor's messages (simulation_driver.hpp) and
       // reads the aggregator's reports between instants.
@@ -785,6 +814,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
         while (!done && !self->mailbox().empty())
           self->receive(on_progress, on_done, on_down, caf::after(std::chrono::seconds(0)) >> [] {});
         stop_if_asked();
+        toggle_if_asked();
       }
       wall["messages"] = driver.stats().messages;
       wall["timers"] = driver.stats().timers;
@@ -810,6 +840,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
         on_done, on_down,
         caf::after(std::chrono::milliseconds(100)) >> [&] {
           stop_if_asked();
+          toggle_if_asked();
           if (std::chrono::steady_clock::now() - last_heard > silence_limit) {
             res.exit_code = 1;
             res.message = "aggregator unresponsive; giving up";

@@ -34,6 +34,9 @@ struct run_options {
   /// the recorder's thread, so it must be quick and thread-safe; one that throws gets no more.
   std::function<void(const nlohmann::json& event)> on_event;
   const std::atomic<bool>* stop_requested = nullptr;     ///< set by a Ctrl-C handler
+  /// Each increment (SIGUSR1 in `hetsgd run`) pauses the run, the next resumes it, as
+  /// (pause_atom) and (resume_atom) would; read by the driver every 100 ms (real clock).
+  const std::atomic<unsigned>* pause_toggles = nullptr;
   double solo_calibration_s = 1.0;  ///< seconds spent measuring solo throughput
   /// > 0: the solo throughput at speed 1 (samples/s) to use instead of measuring it, e.g. when
   /// several runs on one machine share one measurement.

@@ -38,9 +38,14 @@
 namespace {
 
 std::atomic<bool> g_stop{false};
+std::atomic<unsigned> g_pause_toggles{0};  ///< SIGUSR1s received: odd = paused
 
 extern "C" void on_sigint(int) {
   g_stop.store(true);
+}
+
+extern "C" void on_sigusr1(int) {
+  g_pause_toggles.fetch_add(1);
 }
 
 constexpr int exit_ok = 0;
@@ -117,6 +122,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
     out = cfg.output.dir.empty() ? hetsgd::default_run_directory(cfg) : cfg.output.dir;
   std::signal(SIGINT, on_sigint);
   std::signal(SIGTERM, on_sigint);
+  std::signal(SIGUSR1, on_sigusr1);  // pause, and at the next one resume (docs: README)
   const bool tty = isatty(STDOUT_FILENO) != 0;
   hetsgd::run_options opts;
   opts.out_dir = out;
@@ -125,6 +131,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
                                                                   : resumed_toml);
   opts.resume = !resume_dir.empty();
   opts.stop_requested = &g_stop;
+  opts.pause_toggles = &g_pause_toggles;
   if (cfg.output.progress_every_s > 0)
     opts.on_progress = [tty](const hetsgd::progress_msg& pm) { print_progress(pm, tty); };
   std::cout << "hetsgd: " << cfg.policy.name << " on " << cfg.cluster.workers << " workers ("
@@ -194,7 +201,7 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
     std::cerr << "hetsgd: run failed: " << res.message << "\n";
     return exit_runtime;
   }
-  return g_stop.load() ? exit_ok : exit_ok;
+  return exit_ok;  // a run stopped by Ctrl-C ended cleanly too
 }
 
 int cmd_worker(const std::string& connect, hetsgd::worker_process_options o,

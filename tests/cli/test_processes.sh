@@ -269,6 +269,50 @@ check_summary "$TMP/run_local" "run (processes)"
 pgrep -f "worker --connect 127.0.0.1:.* --exit-with-parent" > /dev/null \
   && fail "run left worker processes behind"
 
+# 4b. SIGUSR1 pauses a run with worker processes and the next one resumes it. The pause lasts
+#     longer than cluster.request_timeout_s (3 s here): the workers' push deadlines wait while
+#     paused and their heartbeats go on, so nobody fails or is expelled, and the run ends well.
+"$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
+  --set 'cluster.mode="processes"' --set 'cluster.transport="gloo"' \
+  --set cluster.request_timeout_s=3 --set train.max_samples=30000 --out "$TMP/run_pause" \
+  > "$TMP/pause.log" 2>&1 &
+run_pid=$!
+pids+=("$run_pid")
+wait_line "$TMP/run_pause/events.jsonl" '"type":"round"' 20 90 > /dev/null || fail "pause: no rounds"
+kill -USR1 "$run_pid"
+wait_line "$TMP/run_pause/events.jsonl" '"action":"pause"' 1 30 > /dev/null || fail "pause: no pause"
+# The pause under test lasts 5 s: this sleep is its length, not a wait for something to happen.
+sleep 5
+kill -USR1 "$run_pid"
+wait_line "$TMP/run_pause/events.jsonl" '"action":"resume"' 1 30 > /dev/null || fail "pause: no resume"
+wait_for "$run_pid" 180; rc=$?
+[[ $rc -eq 0 ]] || fail "pause: exit $rc: $(cat "$TMP/pause.log")"
+grep -q "hetsgd: paused (send SIGUSR1 again to resume)" "$TMP/pause.log" || fail "pause: not told"
+check_summary "$TMP/run_pause" "pause"
+"$PY" - "$TMP/run_pause" <<'PYEOF' || fail "pause: events and summary"
+import json, sys
+run = sys.argv[1]
+s = json.load(open(run + "/summary.json"))
+events = [json.loads(l) for l in open(run + "/events.jsonl")]
+ok = True
+def check(cond, what):
+    global ok
+    if not cond:
+        print("FAIL: pause:", what); ok = False
+check(s["pauses"] == 1 and s["paused_s"] >= 5.0, f"pauses {s['pauses']}, paused_s {s['paused_s']}")
+kinds = [e["type"] for e in events]
+check("worker_failed" not in kinds, "a worker failed while paused")
+end_at = next(i for i, e in enumerate(events) if e["type"] == "end")  # workers leave after it
+check(not [e for e in events[:end_at] if e["type"] == "membership" and e["change"] == "left"],
+      "a worker was expelled while paused")
+pause_at = next(i for i, e in enumerate(events) if e["type"] == "control" and e["action"] == "pause")
+resume_at = next(i for i, e in enumerate(events) if e["type"] == "control" and e["action"] == "resume")
+paused_rounds = [e for e in events[pause_at:resume_at] if e["type"] == "round"]
+check(len(paused_rounds) <= 1, f"{len(paused_rounds)} rounds closed while paused")
+check(any(e["type"] == "round" for e in events[resume_at:]), "no round after the resume")
+sys.exit(0 if ok else 1)
+PYEOF
+
 # 5. One process, the workers' rounds summed by Gloo over loopback instead of in memory, under
 #    every policy whose rounds take every worker. local_sgd and wp_sgd average models with
 #    weights (each worker scales its own before the sum): an unweighted sum of 3 models would
