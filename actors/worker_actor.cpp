@@ -609,8 +609,6 @@ void resync(self_ptr self, job_msg j) {
       });
 }
 
-/// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
-/// that had nothing pending), or a reply that starts the next job.
 /// The job in progress is thrown away (a restart, or an early job the release did not
 /// confirm): its samples stay counted as computed and are reported as discarded, which the
 /// aggregator books as dropped (restarted). Its partial gradient must not leak into the next
@@ -691,6 +689,8 @@ void start_early_job(self_ptr self, const reduce_request_msg& r) {
   schedule_compute(self, 0.0);
 }
 
+/// A job from the aggregator that is not a reply to a push (a restart, or a release of a worker
+/// that had nothing pending), or a reply that starts the next job.
 void on_job(self_ptr self, job_msg& j) {
   auto& st = self->state;
   if (st.early && !j.stop && confirm_early_job(self, j))
@@ -960,7 +960,7 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
             const double frozen = s.p.clock->now_s() - s.paused_at_s;
             s.job_busy_s += frozen;
             s.stats.stretch_s += frozen;
-            if (!s.pacing && !s.held) {
+            if (!s.pacing && !s.held && !s.early_done) {
               ++s.job_seq;  // any compute message queued while paused is stale now
               schedule_compute(self, 0.0);
             }
@@ -985,7 +985,7 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       // Every push still unanswered gets its full deadline again from now.
       for (auto& [seq, push] : s.unacked)
         self->delayed_send(self, to_duration(s.p.request_timeout_s), deadline_atom::value, seq);
-      if (s.active && !s.paused && !s.pacing) {
+      if (s.active && !s.paused && !s.pacing && !s.early_done) {
         ++s.job_seq;  // a compute message queued before the hold is stale now
         guarded([&] { schedule_compute(self, 0.0); });
       }
