@@ -790,6 +790,11 @@ void carry_out(self_ptr self, const round_decision& d) {
   request_uploads(self, d.request_upload);
 }
 
+/// The error reply to a program's control request that cannot be done now: "REQUEST: WHY".
+caf::error refusal(const char* request, const std::string& why) {
+  return caf::make_error(caf::sec::runtime_error, std::string(request) + ": " + why);
+}
+
 /// Tells every live worker to hold at its next micro-batch, or to go on.
 void tell_workers(self_ptr self, bool hold) {
   for (auto& slot : self->state.slots) {
@@ -1424,13 +1429,12 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         // A program's start (run_options::start_paused); run_training's driver only sends.
         auto rp = self->make_response_promise();
         if (s.stopping)
-          rp.deliver(caf::make_error(caf::sec::runtime_error, "start: the run is ending"));
+          rp.deliver(refusal("start", "the run is ending"));
         else if (!s.start_pending)
-          rp.deliver(caf::make_error(
-            caf::sec::runtime_error,
-            s.p.start_paused ? "start: the run has already been started"
-                             : "start: the run has already been started (it starts by itself "
-                               "unless run_options::start_paused is set)"));
+          rp.deliver(refusal("start", s.p.start_paused
+                                        ? "the run has already been started"
+                                        : "the run has already been started (it starts by "
+                                          "itself unless run_options::start_paused is set)"));
         else {
           if (s.paused)
             resume_run(self, "start");
@@ -1725,49 +1729,40 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
     },
     [=](checkpoint_atom) -> caf::result<std::string> {
       auto& s = self->state;
-      auto refuse = [](const std::string& why) {
-        return caf::make_error(caf::sec::runtime_error, "checkpoint: " + why);
-      };
       if (s.p.worker_processes)
-        return refuse("checkpoints need cluster.mode = \"threads\" in this build");
+        return refusal("checkpoint", "checkpoints need cluster.mode = \"threads\" in this build");
       if (s.p.checkpoint.run_dir.empty())
-        return refuse("this run has no run directory to write it in");
+        return refusal("checkpoint", "this run has no run directory to write it in");
       if (!s.started)
-        return refuse("the run has not started yet (its workers are joining)");
+        return refusal("checkpoint", "the run has not started yet (its workers are joining)");
       if (s.stopping)
-        return refuse("the run is ending");
+        return refusal("checkpoint", "the run is ending");
       if (s.awaiting_plan)
-        return refuse("a new batch plan is being made; ask again after it is in");
+        return refusal("checkpoint", "a new batch plan is being made; ask again after it is in");
       std::string error;
       auto file = save_checkpoint(self, "request", &error);
       if (file.empty())
-        return refuse(error);
+        return refusal("checkpoint", error);
       return checkpoint_dir(s.p.checkpoint.run_dir) + "/" + file;
     },
     [=](pause_atom) -> caf::result<bool> {
       auto& s = self->state;
-      auto refuse = [](const std::string& why) {
-        return caf::make_error(caf::sec::runtime_error, "pause: " + why);
-      };
-      if (std::string(s.p.clock->kind()) == "simulated")
-        return refuse("a run on the simulated clock cannot pause (its time moves only with the "
-                      "run's own events); use cluster.clock = \"real\"");
+      if (s.p.clock->simulated())
+        return refusal("pause", "a run on the simulated clock cannot pause (its time moves only "
+                                "with the run's own events); use cluster.clock = \"real\"");
       if (s.stopping)
-        return refuse("the run is ending");
+        return refusal("pause", "the run is ending");
       if (s.paused)
-        return refuse("the run is already paused");
+        return refusal("pause", "the run is already paused");
       pause_run(self, "request");
       return true;
     },
     [=](resume_atom) -> caf::result<bool> {
       auto& s = self->state;
-      auto refuse = [](const std::string& why) {
-        return caf::make_error(caf::sec::runtime_error, "resume: " + why);
-      };
       if (s.stopping)
-        return refuse("the run is ending");
+        return refusal("resume", "the run is ending");
       if (!s.paused)
-        return refuse("the run is not paused");
+        return refusal("resume", "the run is not paused");
       resume_run(self, "request");
       return true;
     },

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <deque>
 #include <iostream>
@@ -258,7 +257,7 @@ void deliver_push(self_ptr self, std::uint64_t seq) {
   // On the real clock the deadline is the worker's own timer (push_deadline), not the
   // request's, so that it can wait while the run is paused. The simulated clock cannot pause,
   // and keeps the request's own deadline (and its timeline as it was).
-  const bool own_deadline = std::strcmp(st.p.clock->kind(), "simulated") != 0;
+  const bool own_deadline = !st.p.clock->simulated();
   const auto timeout = own_deadline ? caf::duration{caf::infinite}
                                     : caf::duration{to_duration(st.p.request_timeout_s)};
   self->request(st.p.aggregator, timeout, it->second)

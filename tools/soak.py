@@ -29,6 +29,10 @@ POLICIES = ["ssgd", "asgd", "ssp", "backup", "local_sgd", "abs", "abs_sgd", "od_
             "dbs"]
 WORKER_FAULTS = ["slowdown", "pause", "crash", "rejoin", "nan"]
 LINK_FAULTS = ["delay", "drop", "slow_link", "disturbance"]
+# A link fault's own setting: (key, low, high, decimals) of its uniform draw.
+LINK_SETTING = {"delay": ("delay_s", 0.001, 0.2, 4),
+                "drop": ("probability", 0.01, 0.3, 3),
+                "slow_link": ("bandwidth_mb_s", 5.0, 200.0, 1)}
 SIM_SECONDS = (4.0, 12.0)  # virtual seconds a run trains
 BASE_RATE = 1000.0         # samples/s of a speed-1 worker in virtual time: a few s of wall a run
 WALL_DEADLINE_S = 300      # per run; a run that takes longer is a hang
@@ -73,22 +77,11 @@ def draw_faults(rng, workers, sim_s):
         elif kind == "rejoin":
             faults.append({"kind": "rejoin", "worker": w, "at_s": at})
             down_for_good.discard(w)
-        elif kind == "delay":
+        elif kind in LINK_SETTING:
+            key, low, high, digits = LINK_SETTING[kind]
             f = {"kind": kind, "at_s": at, "duration_s": dur,
-                 "delay_s": round(rng.uniform(0.001, 0.2), 4)}
-            if rng.random() < 0.7:
-                f["worker"] = w
-            faults.append(f)
-        elif kind == "drop":
-            f = {"kind": kind, "at_s": at, "duration_s": dur,
-                 "probability": round(rng.uniform(0.01, 0.3), 3)}
-            if rng.random() < 0.7:
-                f["worker"] = w
-            faults.append(f)
-        elif kind == "slow_link":
-            f = {"kind": kind, "at_s": at, "duration_s": dur,
-                 "bandwidth_mb_s": round(rng.uniform(5.0, 200.0), 1)}
-            if rng.random() < 0.7:
+                 key: round(rng.uniform(low, high), digits)}
+            if rng.random() < 0.7:  # else every worker's link
                 f["worker"] = w
             faults.append(f)
         elif kind == "disturbance":

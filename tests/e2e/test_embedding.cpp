@@ -89,6 +89,22 @@ void register_line_classifier() {
   });
 }
 
+/// The line model on its data in a run only the program's stop (or 120 s) ends: fills `opts`
+/// (directory `name`) and returns the config.
+hetsgd::run_config controlled_run(const std::string& name, hetsgd::run_options& opts) {
+  register_line_classifier();
+  auto sets = own_model_sets;
+  sets.push_back("train.max_samples=0");
+  sets.push_back("train.max_seconds=120.0");
+  std::string effective;
+  auto cfg = load(sets, &effective);
+  opts.out_dir = fresh_dir(name);
+  opts.effective_toml = effective;
+  opts.solo_calibration_s = 0.2;
+  opts.data = line_set();
+  return cfg;
+}
+
 /// What a program's pause cycle (pause_cycle) saw.
 struct cycle_report {
   std::string failure;  ///< what went wrong ("" = nothing)
@@ -280,17 +296,8 @@ CATCH_TEST_CASE("what an embedding program gets wrong is reported, not crashed o
 
 CATCH_TEST_CASE("a program follows a running run's events, asks for its status and a checkpoint, "
                 "and stops it", "[e2e][embedding]") {
-  register_line_classifier();
-  auto sets = own_model_sets;
-  sets.push_back("train.max_samples=0");  // only the program's stop (or 120 s) ends it
-  sets.push_back("train.max_seconds=120.0");
-  std::string effective;
-  auto cfg = load(sets, &effective);
   hetsgd::run_options opts;
-  opts.out_dir = fresh_dir("controlled");
-  opts.effective_toml = effective;
-  opts.solo_calibration_s = 0.2;
-  opts.data = line_set();
+  auto cfg = controlled_run("controlled", opts);
   hetsgd::run_status_msg status;
   int rounds_seen = 0;
   std::string checkpoint_file, policy_error, start_error, resume_error, unknown_error, failure;
@@ -372,22 +379,13 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
 
 CATCH_TEST_CASE("a program runs hetsgd in its own actor system, starts it paused, pauses and "
                 "resumes it", "[e2e][embedding]") {
-  register_line_classifier();
-  auto sets = own_model_sets;
-  sets.push_back("train.max_samples=0");  // only the program's stop (or 120 s) ends it
-  sets.push_back("train.max_seconds=120.0");
-  std::string effective;
-  auto cfg = load(sets, &effective);
+  hetsgd::run_options opts;
+  auto cfg = controlled_run("own_system", opts);
   // The program's own system, with hetsgd's message types among its own.
   caf::actor_system_config sys_cfg;
   hetsgd::register_message_types(sys_cfg);
   caf::actor_system sys{sys_cfg};
   const auto running_before = sys.registry().running();
-  hetsgd::run_options opts;
-  opts.out_dir = fresh_dir("own_system");
-  opts.effective_toml = effective;
-  opts.solo_calibration_s = 0.2;
-  opts.data = line_set();
   opts.system = &sys;
   opts.start_paused = true;
   hetsgd::run_status_msg at_start;
