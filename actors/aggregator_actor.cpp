@@ -7,16 +7,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <cmath>
+#include <ctime>
 #include <deque>
 #include <iostream>
 #include <limits>
 #include <map>
 
 #include "actors/atoms.hpp"
-#include "actors/cluster_messages.hpp"
 #include "actors/checkpoint_store.hpp"
+#include "actors/cluster_messages.hpp"
 #include "actors/messages.hpp"
 #include "actors/run_accounting.hpp"
 #include "actors/straggler_report.hpp"
@@ -58,8 +58,8 @@ constexpr version_t no_replica = std::numeric_limits<version_t>::max();
 
 /// The last optimizer step taken on an all-reduced sum: what a replica needs to take it too.
 struct replicated_step {
-  version_t version = 0;          ///< the version it made (0: none yet)
-  double scale = 0.0;             ///< 1 / Σ n_k times the lr scale
+  version_t version = 0;  ///< the version it made (0: none yet)
+  double scale = 0.0;     ///< 1 / Σ n_k times the lr scale
   double lr = 0.0;
   std::uint64_t hash = 0;         ///< bit_hash of the weights it made
   std::vector<worker_id> summed;  ///< the participants of its all-reduce (sorted)
@@ -104,8 +104,8 @@ struct worker_slot {
 struct aggregator_state {
   aggregator_params p;
   std::unique_ptr<flat_sgd> optimizer;
-  at::Tensor weights;    ///< master weights, mutated in place by the optimizer
-  at::Tensor snapshot;   ///< immutable clone of `weights` at `version` (undefined: stale)
+  at::Tensor weights;           ///< master weights, mutated in place by the optimizer
+  at::Tensor snapshot;          ///< immutable clone of `weights` at `version` (undefined: stale)
   at::Tensor retired_snapshot;  ///< the previous snapshot, reused when no one holds it
   at::Tensor sum_buffer;        ///< scratch for combining a round's contributions
   /// cluster.transport = "gloo": this rank (0) of the round groups, the participants of the
@@ -131,10 +131,10 @@ struct aggregator_state {
   /// Paused by the program ((pause_atom), or run_options::start_paused): every worker holds at
   /// its next micro-batch; pushes already made are still taken and answered.
   bool paused = false;
-  double paused_at_s = 0.0;            ///< run clock when the current pause began
-  bool start_pending = false;          ///< start_paused and not started by (run_atom) yet
-  bool deadline_due = false;           ///< max_seconds came while paused: looked at on resume
-  double resumed_at_s = 0.0;           ///< run clock at the last resume
+  double paused_at_s = 0.0;    ///< run clock when the current pause began
+  bool start_pending = false;  ///< start_paused and not started by (run_atom) yet
+  bool deadline_due = false;   ///< max_seconds came while paused: looked at on resume
+  double resumed_at_s = 0.0;   ///< run clock at the last resume
   bool eval_busy = false;
   std::uint64_t timer_token = 0;
   double last_round_at_s = 0.0;
@@ -143,18 +143,18 @@ struct aggregator_state {
   double last_accuracy = -1.0;
   int stats_outstanding = 0;
   bool plan_received = false;
-  std::int64_t plan_rounds_left = 0;   ///< rounds the batch plan in force is still for (0: open)
-  bool awaiting_plan = false;          ///< releases are held until the next batch plan is in
+  std::int64_t plan_rounds_left = 0;  ///< rounds the batch plan in force is still for (0: open)
+  bool awaiting_plan = false;         ///< releases are held until the next batch plan is in
   std::vector<worker_id> held_restarts;
   std::vector<worker_id> held_releases;
-  std::vector<worker_id> held_uploads;  ///< upload requests that must follow held releases
+  std::vector<worker_id> held_uploads;           ///< upload requests that must follow held releases
   std::unique_ptr<straggler_report> stragglers;  ///< null when the report is off
-  std::uint64_t epoch = 0;                        ///< data epochs completed (samples applied)
+  std::uint64_t epoch = 0;                       ///< data epochs completed (samples applied)
   std::vector<caf::actor> epoch_listeners;
-  std::uint64_t plans_completed = 0;    ///< batch plans that ran out (DBS: epochs)
-  std::uint64_t ckpt_sequence = 0;      ///< checkpoints written by this run, all legs
-  std::uint64_t ckpt_last_round = 0;    ///< acct.rounds at the last checkpoint
-  double ckpt_last_at_s = 0.0;          ///< run clock at the last checkpoint
+  std::uint64_t plans_completed = 0;  ///< batch plans that ran out (DBS: epochs)
+  std::uint64_t ckpt_sequence = 0;    ///< checkpoints written by this run, all legs
+  std::uint64_t ckpt_last_round = 0;  ///< acct.rounds at the last checkpoint
+  double ckpt_last_at_s = 0.0;        ///< run clock at the last checkpoint
 
   static inline const char* name = "hetsgd.aggregator";
 };
@@ -367,7 +367,8 @@ void note_epochs(self_ptr self) {
     return;
   while (st.acct.samples_applied >= (st.epoch + 1) * st.p.samples_per_epoch) {
     st.epoch += 1;
-    record(self, {{"type", "epoch"}, {"epoch", st.epoch}, {"samples_applied", st.acct.samples_applied}});
+    record(self,
+           {{"type", "epoch"}, {"epoch", st.epoch}, {"samples_applied", st.acct.samples_applied}});
     for (auto& l : st.epoch_listeners)
       self->send(l, epoch_atom::value, static_cast<std::uint64_t>(st.epoch));
   }
@@ -423,8 +424,8 @@ std::string save_checkpoint(self_ptr self, const char* why, std::string* error =
     {"membership", {{"epoch", st.members.epoch}, {"live", st.members.live}}},
     {"policy_state", st.p.policy->save_state()},
     // While the next plan is awaited the slots still hold the old one: saved with its own count.
-    {"batch_state",
-     plan_state(batches, static_cast<std::int64_t>(st.plans_completed - (st.awaiting_plan ? 1 : 0)))},
+    {"batch_state", plan_state(batches, static_cast<std::int64_t>(st.plans_completed -
+                                                                  (st.awaiting_plan ? 1 : 0)))},
     {"batch_shares", shares},
     {"rng", {{"seed", st.p.seed}, {"worker_seed", cp.worker_seed}, {"resumes", cp.resumes}}},
     {"faults", {{"count", cp.faults.size()}, {"started", pos.started}, {"ended", pos.ended}}},
@@ -600,7 +601,7 @@ bool all_reduce_round(self_ptr self, const std::vector<pending_entry>& used,
 void apply_round(self_ptr self, const round_decision& d) {
   auto& st = self->state;
   at::Tensor sum;
-  bool sum_owned = false;  ///< `sum` is our own tensor, not a contribution's payload
+  bool sum_owned = false;     ///< `sum` is our own tensor, not a contribution's payload
   double weight_total = 0.0;  ///< Σ a_k
   double weighted_samples = 0.0;
   double loss_sum = 0.0;
@@ -662,7 +663,8 @@ void apply_round(self_ptr self, const round_decision& d) {
     ahead.push_back(e.meta.version - std::min(e.meta.version, e.version_at_arrival));
   }
   const bool averaging = d.combine == combine_rule::model_average;
-  if (used.empty() || (d.combine == combine_rule::sample_weighted_mean && weighted_samples <= 0.0) ||
+  if (used.empty() ||
+      (d.combine == combine_rule::sample_weighted_mean && weighted_samples <= 0.0) ||
       (averaging && weight_total <= 0.0))
     return;
   if (reduced) {
@@ -731,7 +733,7 @@ void apply_round(self_ptr self, const round_decision& d) {
                        {"worker_samples", worker_samples},
                        {"samples", samples},
                        {"train_loss", std::isfinite(train_loss) ? nlohmann::json(train_loss)
-                                                               : nlohmann::json(nullptr)}};
+                                                                : nlohmann::json(nullptr)}};
   if (!d.annotations.empty()) {
     auto& notes = ev["policy"];
     for (auto& [name, value] : d.annotations)
@@ -779,8 +781,7 @@ void carry_out(self_ptr self, const round_decision& d) {
     // Upload requests wait too: they must reach a worker after its release (below).
     st.held_restarts.insert(st.held_restarts.end(), d.restart.begin(), d.restart.end());
     st.held_releases.insert(st.held_releases.end(), d.release.begin(), d.release.end());
-    st.held_uploads.insert(st.held_uploads.end(), d.request_upload.begin(),
-                           d.request_upload.end());
+    st.held_uploads.insert(st.held_uploads.end(), d.request_upload.begin(), d.request_upload.end());
     return;
   }
   for (auto w : d.restart)
@@ -813,8 +814,8 @@ void pause_run(self_ptr self, const char* why) {
   st.paused_at_s = now(self);
   st.acct.pauses += 1;
   tell_workers(self, true);
-  record(self, {{"type", "control"}, {"action", "pause"}, {"reason", why},
-                {"version", st.version}});
+  record(self,
+         {{"type", "control"}, {"action", "pause"}, {"reason", why}, {"version", st.version}});
 }
 
 /// max_seconds is training time: the run clock less the time spent paused (seconds).
@@ -831,8 +832,11 @@ void resume_run(self_ptr self, const char* why) {
   st.start_pending = false;
   st.resumed_at_s = now(self);
   tell_workers(self, false);
-  record(self, {{"type", "control"}, {"action", "resume"}, {"reason", why},
-                {"version", st.version}, {"paused_s", held_s}});
+  record(self, {{"type", "control"},
+                {"action", "resume"},
+                {"reason", why},
+                {"version", st.version},
+                {"paused_s", held_s}});
   if (st.deadline_due) {
     st.deadline_due = false;
     self->delayed_send(self, to_duration(max_seconds_left(self)), deadline_atom::value);
@@ -896,7 +900,8 @@ void send_eval(self_ptr self) {
       },
       [=](caf::error& err) {
         self->state.eval_busy = false;
-        record(self, {{"type", "error"}, {"what", "evaluation failed: " + self->system().render(err)}});
+        record(self,
+               {{"type", "error"}, {"what", "evaluation failed: " + self->system().render(err)}});
       });
 }
 
@@ -918,8 +923,7 @@ void deliver_outcome(self_ptr self) {
     // outcome for the driver's run_atom, for at most request_timeout_s.
     self->become(
       [=](run_atom) {
-        self->send(caf::actor_cast<caf::actor>(self->current_sender()), done_atom::value,
-                   outcome);
+        self->send(caf::actor_cast<caf::actor>(self->current_sender()), done_atom::value, outcome);
         self->quit();
       },
       [=](deadline_atom, const std::string& what) {
@@ -1021,8 +1025,9 @@ void finish(self_ptr self, int exit_code, const std::string& reason) {
           a.samples_computed += s.samples_computed;
           // Pushes still on the link when the run ended are in flight too.
           auto& sl = self->state.slots[w];
-          a.samples_in_flight += s.samples_in_flight +
-                                 (s.samples_pushed - std::min(s.samples_pushed, sl.samples_received));
+          a.samples_in_flight +=
+            s.samples_in_flight +
+            (s.samples_pushed - std::min(s.samples_pushed, sl.samples_received));
           a.link.lost += s.messages_lost;
           a.link.retransmits += s.retransmits;
           // Samples of jobs discarded by a restart never reached us as a contribution: they
@@ -1093,8 +1098,8 @@ void request_plan(self_ptr self) {
         request_uploads(self, uploads);
       },
       [=](caf::error& err) {
-        finish(self, 1, "batch controller did not send the next batch plan: " +
-                          self->system().render(err));
+        finish(self, 1,
+               "batch controller did not send the next batch plan: " + self->system().render(err));
       });
 }
 
@@ -1136,8 +1141,8 @@ probe_reply_msg answer_probe(self_ptr self, worker_id w, std::uint64_t seq) {
     record(self, {{"type", "answer_resent"}, {"worker", w}, {"seq", seq}});
     r.job = slot.last_answer;
     r.job.sent_at_s = now(self);
-    st.acct.bytes_moved += static_cast<std::uint64_t>(
-      r.job.weights.value.defined() ? r.job.weights.value.nbytes() : 0);
+    st.acct.bytes_moved +=
+      static_cast<std::uint64_t>(r.job.weights.value.defined() ? r.job.weights.value.nbytes() : 0);
   }
   return r;
 }
@@ -1267,7 +1272,7 @@ void reject_push(self_ptr self, const contribution_msg& c, const std::string& wh
 /// `rp` to answer it with the worker's next job. `core_wait_s`: how long its message waited for
 /// a core (push latency accounting).
 void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise<job_msg> rp,
-             double core_wait_s) {
+                 double core_wait_s) {
   auto& s = self->state;
   auto& slot = s.slots[c.worker];
   if (slot.counters)
@@ -1278,8 +1283,8 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
     // What arrived was computed and pushed, whatever the last heartbeat said.
     auto& m = *slot.counters;
     m.samples_pushed = std::max<std::uint64_t>(m.samples_pushed, slot.samples_received);
-    m.samples_computed = std::max<std::uint64_t>(m.samples_computed,
-                                                 m.samples_pushed + m.samples_discarded);
+    m.samples_computed =
+      std::max<std::uint64_t>(m.samples_computed, m.samples_pushed + m.samples_discarded);
     slot.last_heard_s = now(self);
   }
   auto& a = s.acct.workers[c.worker];
@@ -1291,7 +1296,8 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
   slot.pushed_since_progress += c.samples;
   if (s.stragglers && !s.stopping)
     record_straggler_changes(self, s.stragglers->on_step(c.worker, c.busy_s, c.samples));
-  s.acct.bytes_moved += static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
+  s.acct.bytes_moved +=
+    static_cast<std::uint64_t>(c.payload.value.defined() ? c.payload.value.nbytes() : 0);
   slot.waiting.push_back({rp, c.seq});
   contribution_meta m;
   m.id = s.next_id++;
@@ -1330,8 +1336,7 @@ void accept_push(self_ptr self, contribution_msg& c, caf::typed_response_promise
       std::cerr << "hetsgd: worker " << c.worker << " sent a non-finite "
                 << to_string(s.p.policy->traits().payload) << "; its " << m.samples
                 << " samples are dropped"
-                << (told == told_per_worker ? " (further ones: events.jsonl and summary.json)"
-                                            : "")
+                << (told == told_per_worker ? " (further ones: events.jsonl and summary.json)" : "")
                 << "\n";
     }
     m.samples = 0;
@@ -1389,16 +1394,16 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
   });
   // A message nobody here handles (a program's mistake, or a peer speaking another version):
   // counted, logged as an event, and answered with unexpected_message; the run goes on.
-  self->set_default_handler([=](caf::scheduled_actor*, caf::message_view& x)
-                              -> caf::result<caf::message> {
-    auto text = caf::to_string(x.content());
-    constexpr std::size_t shown = 200;  // a payload can be megabytes of tensor
-    if (text.size() > shown)
-      text = text.substr(0, shown) + "...";
-    self->state.acct.rejected_messages += 1;
-    record(self, {{"type", "error"}, {"what", "unexpected message " + text + " ignored"}});
-    return caf::sec::unexpected_message;
-  });
+  self->set_default_handler(
+    [=](caf::scheduled_actor*, caf::message_view& x) -> caf::result<caf::message> {
+      auto text = caf::to_string(x.content());
+      constexpr std::size_t shown = 200;  // a payload can be megabytes of tensor
+      if (text.size() > shown)
+        text = text.substr(0, shown) + "...";
+      self->state.acct.rejected_messages += 1;
+      record(self, {{"type", "error"}, {"what", "unexpected message " + text + " ignored"}});
+      return caf::sec::unexpected_message;
+    });
   self->monitor(st.p.evaluator);
   self->monitor(st.p.recorder);
   self->monitor(st.p.batch_controller);
@@ -1411,8 +1416,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
                    traits.payload == payload_kind::gradient_sum;
   }
   // Ask for the batch plan; the run starts once it and every worker's join are in.
-  self->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), batch_atom::value,
-                static_cast<std::uint64_t>(st.p.workers))
+  self
+    ->request(st.p.batch_controller, to_duration(st.p.request_timeout_s), batch_atom::value,
+              static_cast<std::uint64_t>(st.p.workers))
     .then(
       [=](batch_plan_msg& plan) {
         apply_plan(self, plan);
@@ -1445,8 +1451,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       }
       if (s.driver) {
         record(self, {{"type", "error"},
-                      {"what", "a second driver's run_atom was ignored (send it as a request "
-                               "to start a run begun with start_paused)"}});
+                      {"what",
+                       "a second driver's run_atom was ignored (send it as a request "
+                       "to start a run begun with start_paused)"}});
         return;
       }
       s.driver = caf::actor_cast<caf::actor>(self->current_sender());
@@ -1465,7 +1472,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         return caf::make_error(caf::sec::invalid_argument,
                                "resync: worker " + std::to_string(w) + " is not a live replica");
       s.slots[w].resyncs += 1;
-      record(self, {{"type", "resync"}, {"worker", w}, {"version", s.version},
+      record(self, {{"type", "resync"},
+                    {"worker", w},
+                    {"version", s.version},
                     {"resyncs", s.slots[w].resyncs}});
       return make_job(self, w, false);
     },
@@ -1537,15 +1546,15 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       if (caf::actor_cast<caf::actor>(self->current_sender()) != slot.handle)
         // Sent by an incarnation that has been replaced (a restart whose old incarnation's last
         // push arrived after the new one joined): booked with its crash, never taken.
-        return caf::make_error(caf::sec::runtime_error,
-                               "contribution from a replaced incarnation of worker " +
-                                 std::to_string(c.worker));
+        return caf::make_error(
+          caf::sec::runtime_error,
+          "contribution from a replaced incarnation of worker " + std::to_string(c.worker));
       if (c.seq > 0 && (c.seq <= slot.last_seq_received || slot.out_of_order.count(c.seq))) {
         // Sent again after a probe raced its late arrival: already here, so not counted twice.
         s.acct.workers[c.worker].link.duplicates += 1;
-        return caf::make_error(caf::sec::runtime_error,
-                               "duplicate push " + std::to_string(c.seq) + " from worker " +
-                                 std::to_string(c.worker));
+        return caf::make_error(
+          caf::sec::runtime_error,
+          "duplicate push " + std::to_string(c.seq) + " from worker " + std::to_string(c.worker));
       }
       if (auto why = malformed(s, c); !why.empty()) {
         reject_push(self, c, why);
@@ -1614,9 +1623,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
           continue;
         // Frozen (SIGSTOP), partitioned or wedged: its socket may still be open, so CAF alone
         // would not notice. It is lost like a crashed worker, and told to go.
-        const std::string why = "no heartbeat for " + std::to_string(t - slot.last_heard_s) +
-                                " s (cluster.heartbeat_timeout_s = " +
-                                std::to_string(s.p.heartbeat_timeout_s) + ")";
+        const std::string why =
+          "no heartbeat for " + std::to_string(t - slot.last_heard_s) +
+          " s (cluster.heartbeat_timeout_s = " + std::to_string(s.p.heartbeat_timeout_s) + ")";
         auto handle = slot.handle;
         on_member_lost(self, static_cast<worker_id>(w), why);
         self->send_exit(handle, caf::make_error(caf::sec::runtime_error, "expelled: " + why));
@@ -1664,8 +1673,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
         self->send(s.driver, pm);
       // A paused run closes no rounds by design; its stall clock starts again at the resume.
       if (!s.paused && t - std::max(s.last_round_at_s, s.resumed_at_s) > s.p.request_timeout_s) {
-        finish(self, 1, "no round closed for " + std::to_string(s.p.request_timeout_s) +
-                          " s (cluster.request_timeout_s)");
+        finish(self, 1,
+               "no round closed for " + std::to_string(s.p.request_timeout_s) +
+                 " s (cluster.request_timeout_s)");
         return;
       }
       self->delayed_send(self, to_duration(std::max(0.05, s.p.progress_every_s)),
@@ -1693,8 +1703,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
       for (std::size_t w = 0; w < s.slots.size(); ++w)
         if (!s.slots[w].joined)
           missing += (missing.empty() ? "" : ",") + std::to_string(w);
-      finish(self, 1, "workers " + missing + " did not join within " +
-                        std::to_string(s.p.request_timeout_s) + " s");
+      finish(self, 1,
+             "workers " + missing + " did not join within " +
+               std::to_string(s.p.request_timeout_s) + " s");
     },
     [=](const worker_failure_msg& f) {
       auto& s = self->state;
@@ -1748,8 +1759,9 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
     [=](pause_atom) -> caf::result<bool> {
       auto& s = self->state;
       if (s.p.clock->simulated())
-        return refusal("pause", "a run on the simulated clock cannot pause (its time moves only "
-                                "with the run's own events); use cluster.clock = \"real\"");
+        return refusal("pause",
+                       "a run on the simulated clock cannot pause (its time moves only "
+                       "with the run's own events); use cluster.clock = \"real\"");
       if (s.stopping)
         return refusal("pause", "the run is ending");
       if (s.paused)
@@ -1776,8 +1788,10 @@ caf::behavior aggregator_actor(self_ptr self, aggregator_params p) {
     [=](policy_atom, const std::string& name) -> caf::result<void> {
       return caf::make_error(caf::sec::runtime_error,
                              "policy: the policy of a run cannot change while it runs (it is \"" +
-                               self->state.p.policy_name + "\"); let this run end, then start "
-                               "another with policy.name = \"" + name + "\"");
+                               self->state.p.policy_name +
+                               "\"); let this run end, then start "
+                               "another with policy.name = \"" +
+                               name + "\"");
     },
     [=](batch_plan_msg& plan) { apply_plan(self, plan); },
   };

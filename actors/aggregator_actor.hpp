@@ -26,23 +26,23 @@ namespace hetsgd {
 
 struct aggregator_params {
   std::shared_ptr<round_policy> policy;
-  at::Tensor initial_weights;           ///< flat parameter vector
+  at::Tensor initial_weights;  ///< flat parameter vector
   clock_ptr clock;
   int workers = 1;
-  std::vector<double> speeds;           ///< relative speed per worker
-  double solo_samples_per_s = 0.0;      ///< measured solo throughput at speed 1
-  double base_rate = 0.0;               ///< samples/s workers are paced to at speed 1 (0: none)
+  std::vector<double> speeds;       ///< relative speed per worker
+  double solo_samples_per_s = 0.0;  ///< measured solo throughput at speed 1
+  double base_rate = 0.0;           ///< samples/s workers are paced to at speed 1 (0: none)
   double lr = 0.05;
   double momentum = 0.0;
   double weight_decay = 0.0;
-  std::uint64_t max_samples = 0;        ///< 0 = no limit
+  std::uint64_t max_samples = 0;  ///< 0 = no limit
   /// Training-set size: each time this many more samples are applied, an epoch ends and the
   /// epoch listeners (the fault injector's disturbances) hear of it (0: no epochs).
   std::uint64_t samples_per_epoch = 0;
-  double max_seconds = 0.0;             ///< 0 = no limit
+  double max_seconds = 0.0;  ///< 0 = no limit
   double target_accuracy = 0.85;
   double eval_every_s = 1.0;
-  std::int64_t eval_samples = 0;        ///< 0 = whole test set
+  std::int64_t eval_samples = 0;  ///< 0 = whole test set
   double request_timeout_s = 120.0;
   /// > 0 (worker processes): a worker without a heartbeat for this long is taken as lost,
   /// checked every heartbeat_check_s; its pushes and heartbeats keep a counter mirror up to date.
@@ -71,7 +71,7 @@ struct aggregator_params {
   caf::actor batch_controller;
   /// Counters of every worker incarnation, to book what a crashed one computed (may be null).
   std::shared_ptr<counter_board> counters;
-  bool straggler_report = true;         ///< keep the straggler report (events, progress, summary)
+  bool straggler_report = true;  ///< keep the straggler report (events, progress, summary)
   double straggler_factor = 1.5;
   double straggler_ewma_alpha = 0.2;
   /// Checkpoints to write, and the one this run resumes from (checkpoint_state.hpp).

@@ -11,7 +11,7 @@ namespace {
 
 struct batch_controller_state {
   std::shared_ptr<batch_policy> policy;
-  caf::actor subscriber;  ///< the aggregator that asked for the plan
+  caf::actor subscriber;   ///< the aggregator that asked for the plan
   batch_plan_msg current;  ///< the latest plan the policy made
   static inline const char* name = "hetsgd.batch_controller";
 };
@@ -34,8 +34,8 @@ caf::behavior batch_controller_actor(caf::stateful_actor<batch_controller_state>
       auto& st = self->state;
       st.subscriber = caf::actor_cast<caf::actor>(self->current_sender());
       try {
-        st.current = to_plan(st.policy->initial(static_cast<std::size_t>(workers)),
-                             st.policy->plan_rounds());
+        st.current =
+          to_plan(st.policy->initial(static_cast<std::size_t>(workers)), st.policy->plan_rounds());
       } catch (const std::exception& e) {
         return caf::make_error(caf::sec::runtime_error,
                                "batch policy " + st.policy->name() + ": " + e.what());

@@ -117,8 +117,8 @@ void account_from_json(const json& j, run_account& a, const std::string& where) 
       w.samples_pushed = s.at("samples_pushed").get<std::uint64_t>();
       w.samples_applied = s.at("samples_applied").get<std::uint64_t>();
       for (std::size_t r = 0; r < drop_reason_count; ++r)
-        w.dropped[r] = s.at("dropped").value(to_string(static_cast<drop_reason>(r)),
-                                             std::uint64_t{0});
+        w.dropped[r] =
+          s.at("dropped").value(to_string(static_cast<drop_reason>(r)), std::uint64_t{0});
       w.contributions = s.at("contributions").get<std::uint64_t>();
       w.push_latency_s = s.at("push_latency_s").get<double>();
       w.push_cpu_wait_s = s.at("push_cpu_wait_s").get<double>();
@@ -152,9 +152,11 @@ std::shared_ptr<const resume_point> load_resume_point(const std::string& run_dir
   const std::string& mp = ck.manifest_path;
   try {
     if (m.at("config_hash").get<std::string>() != config_hash)
-      throw checkpoint_error(mp + ": config_hash: the checkpoint was written for another "
-                             "config.toml (hash " + m.at("config_hash").get<std::string>() +
-                             ", " + run_dir + "/config.toml now has " + config_hash +
+      throw checkpoint_error(mp +
+                             ": config_hash: the checkpoint was written for another "
+                             "config.toml (hash " +
+                             m.at("config_hash").get<std::string>() + ", " + run_dir +
+                             "/config.toml now has " + config_hash +
                              "); the run's config must not change between legs");
     if (m.at("workers").get<std::int64_t>() != workers)
       throw checkpoint_error(mp + ": workers: " + m.at("workers").dump() +

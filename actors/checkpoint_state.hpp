@@ -41,13 +41,13 @@ void account_from_json(const nlohmann::json& j, run_account& a, const std::strin
 /// The aggregator's checkpointing: when, where, and what it resumes from.
 struct resume_point;
 struct checkpoint_params {
-  std::string run_dir;              ///< "" = no checkpoints
-  double every_s = 0.0;             ///< run-clock seconds between checkpoints (0 = off)
-  std::uint64_t every_rounds = 0;   ///< rounds between checkpoints (0 = off)
-  std::string config_hash;          ///< FNV-1a 64 of config.toml, hex
-  std::vector<fault_spec> faults;   ///< the whole schedule (its position is saved)
-  std::uint64_t resumes = 0;        ///< times this run was resumed before (0 = original run)
-  std::uint64_t worker_seed = 0;    ///< the seed the workers' samplers use in this leg
+  std::string run_dir;             ///< "" = no checkpoints
+  double every_s = 0.0;            ///< run-clock seconds between checkpoints (0 = off)
+  std::uint64_t every_rounds = 0;  ///< rounds between checkpoints (0 = off)
+  std::string config_hash;         ///< FNV-1a 64 of config.toml, hex
+  std::vector<fault_spec> faults;  ///< the whole schedule (its position is saved)
+  std::uint64_t resumes = 0;       ///< times this run was resumed before (0 = original run)
+  std::uint64_t worker_seed = 0;   ///< the seed the workers' samplers use in this leg
   std::shared_ptr<const resume_point> resume;  ///< non-null: continue from this checkpoint
   bool enabled() const { return !run_dir.empty() && (every_s > 0.0 || every_rounds > 0); }
 };
@@ -56,10 +56,10 @@ struct checkpoint_params {
 struct resume_point {
   nlohmann::json manifest;
   std::string manifest_path;
-  at::Tensor weights;           ///< flat, float32
-  at::Tensor momentum;          ///< undefined when the optimizer had none
+  at::Tensor weights;   ///< flat, float32
+  at::Tensor momentum;  ///< undefined when the optimizer had none
   std::uint64_t sequence = 0;
-  std::uint64_t resumes = 0;    ///< times the run had been resumed when this was written
+  std::uint64_t resumes = 0;  ///< times the run had been resumed when this was written
   std::uint64_t version = 0;
   double elapsed_s = 0.0;       ///< run clock at the checkpoint
   std::vector<worker_id> live;  ///< members at the checkpoint (the others stay out until rejoin)

@@ -111,8 +111,8 @@ std::string write_checkpoint(const std::string& run_dir, nlohmann::json manifest
   {
     nlohmann::json current;
     std::ifstream f(manifest_path);
-    if (f && (f >> current, true) && current.value("tensors", nlohmann::json::object())
-                                         .value("file", "") == tensor_name)
+    if (f && (f >> current, true) &&
+        current.value("tensors", nlohmann::json::object()).value("file", "") == tensor_name)
       throw checkpoint_error(tensor_path + ": is the current checkpoint's; sequence " +
                              std::to_string(sequence) + " was already written");
   }
@@ -192,8 +192,8 @@ loaded_checkpoint read_checkpoint(const std::string& run_dir) {
       const auto off = b.at("offset").get<std::uint64_t>();
       const auto n = b.at("bytes").get<std::uint64_t>();
       if (off > all.size() || n > all.size() - off)
-        throw checkpoint_error(where("tensors.blobs") + "blob \"" + b.at("name").get<std::string>() +
-                               "\" lies outside the tensor file");
+        throw checkpoint_error(where("tensors.blobs") + "blob \"" +
+                               b.at("name").get<std::string>() + "\" lies outside the tensor file");
       out.blobs[b.at("name").get<std::string>()] =
         std::vector<std::uint8_t>(all.begin() + static_cast<std::ptrdiff_t>(off),
                                   all.begin() + static_cast<std::ptrdiff_t>(off + n));

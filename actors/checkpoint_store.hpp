@@ -60,8 +60,7 @@ std::string write_checkpoint(const std::string& run_dir, nlohmann::json manifest
 loaded_checkpoint read_checkpoint(const std::string& run_dir);
 
 /// FNV-1a, 64 bit, continuing from `h` (checksums of the tensor file and of config.toml).
-std::uint64_t fnv1a64(const void* data, std::size_t bytes,
-                      std::uint64_t h = 0xcbf29ce484222325ULL);
+std::uint64_t fnv1a64(const void* data, std::size_t bytes, std::uint64_t h = 0xcbf29ce484222325ULL);
 /// 16 lower-case hex digits.
 std::string hex64(std::uint64_t x);
 

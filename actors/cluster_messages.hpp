@@ -15,11 +15,11 @@ namespace hetsgd {
 
 /// Worker process → front door: let me in.
 struct worker_hello_msg {
-  std::string token;       ///< must equal cluster.token
-  double speed = 0.0;      ///< > 0: overrides cluster.speeds[id] (`hetsgd worker --speed`)
+  std::string token;   ///< must equal cluster.token
+  double speed = 0.0;  ///< > 0: overrides cluster.speeds[id] (`hetsgd worker --speed`)
   std::string device = "cpu";
-  std::string host;        ///< the worker's host name, for logs
-  std::int64_t pid = 0;    ///< the worker's process id, for logs
+  std::string host;               ///< the worker's host name, for logs
+  std::int64_t pid = 0;           ///< the worker's process id, for logs
   std::int64_t previous_id = -1;  ///< the id it had before losing its aggregator (-1: none)
 };
 
@@ -41,8 +41,8 @@ struct worker_assignment_msg {
   double clock_now_s = 0.0;       ///< the aggregator's run clock when it answered, seconds
   caf::actor aggregator;
   caf::actor batch_controller;
-  caf::actor recorder;            ///< timeline spans (null: no trace)
-  caf::actor rendezvous;          ///< the collective's rendezvous store (null: no collective)
+  caf::actor recorder;    ///< timeline spans (null: no trace)
+  caf::actor rendezvous;  ///< the collective's rendezvous store (null: no collective)
 };
 
 template <class Inspector>

@@ -22,11 +22,11 @@ struct disturbance_state {
 
 struct fault_injector_state {
   fault_injector_params p;
-  std::vector<caf::actor_addr> spawned;  ///< incarnations started by rejoins (linked)
-  std::set<std::size_t> active;          ///< lasting faults that started and did not end
+  std::vector<caf::actor_addr> spawned;         ///< incarnations started by rejoins (linked)
+  std::set<std::size_t> active;                 ///< lasting faults that started and did not end
   std::vector<disturbance_state> disturbances;  ///< per fault index (used by disturbances)
-  std::uint64_t epoch = 0;               ///< data epochs completed, as the aggregator says
-  std::mt19937_64 rng;                   ///< every disturbance draw, in a fixed order
+  std::uint64_t epoch = 0;                      ///< data epochs completed, as the aggregator says
+  std::mt19937_64 rng;                          ///< every disturbance draw, in a fixed order
   static inline const char* name = "hetsgd.fault_injector";
 };
 
@@ -58,7 +58,8 @@ std::vector<std::size_t> targets(self_ptr self, const fault_spec& f) {
     if (static_cast<std::size_t>(f.worker) < n)  // validated by the config loader
       out.push_back(static_cast<std::size_t>(f.worker));
   } else {
-    for (std::size_t w = 0; w < n; ++w) out.push_back(w);
+    for (std::size_t w = 0; w < n; ++w)
+      out.push_back(w);
   }
   return out;
 }
@@ -168,7 +169,8 @@ caf::behavior fault_injector(self_ptr self, fault_injector_params p) {
   auto& st = self->state;
   st.rng.seed(st.p.seed ^ 0x6469737475726221ull);  // "disturb!": apart from other seeded streams
   st.disturbances.resize(st.p.faults.size());
-  for (auto& d : st.disturbances) d.until_epoch.assign(st.p.workers.size(), 0);
+  for (auto& d : st.disturbances)
+    d.until_epoch.assign(st.p.workers.size(), 0);
   self->set_exit_handler([=](caf::exit_msg& em) {
     auto& spawned = self->state.spawned;
     if (std::find(spawned.begin(), spawned.end(), em.source) != spawned.end())

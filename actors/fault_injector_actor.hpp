@@ -32,9 +32,9 @@ struct fault_injector_params {
   std::vector<fault_spec> faults;
   clock_ptr clock;
   caf::actor recorder;
-  std::vector<caf::actor> workers;                 ///< the first incarnation of each worker
-  std::function<caf::actor(worker_id)> respawn;    ///< spawns a new incarnation (rejoin)
-  std::uint64_t seed = 0;                          ///< the run's seed (disturbance draws)
+  std::vector<caf::actor> workers;               ///< the first incarnation of each worker
+  std::function<caf::actor(worker_id)> respawn;  ///< spawns a new incarnation (rejoin)
+  std::uint64_t seed = 0;                        ///< the run's seed (disturbance draws)
 };
 
 /// Fault kinds this build plays; the others are refused before a run starts.

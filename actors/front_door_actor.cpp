@@ -14,7 +14,7 @@ namespace hetsgd {
 namespace {
 
 struct slot {
-  caf::actor_addr holder;        ///< the process's hello sender, monitored; null: free
+  caf::actor_addr holder;  ///< the process's hello sender, monitored; null: free
   std::uint64_t incarnations = 0;
 };
 
@@ -55,8 +55,9 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
     [=](hello_atom, const worker_hello_msg& hello) -> caf::result<worker_assignment_msg> {
       auto& st = self->state;
       if (!same_secret(hello.token, st.p.token))
-        return refuse(self, hello, hello.token.empty() ? "no token given (the run requires one)"
-                                                       : "wrong token");
+        return refuse(
+          self, hello,
+          hello.token.empty() ? "no token given (the run requires one)" : "wrong token");
       // The worker checked that it can compute on its device; here only its form is checked.
       if (std::string why; !parse_compute_device(hello.device, why))
         return refuse(self, hello, why);
@@ -65,8 +66,8 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
       // A slot is free when nobody holds it, or when its holder is this same process saying
       // hello again (it lost its aggregator or was expelled; the down message of its previous
       // hello may still be on its way).
-      const auto sender_node = self->current_sender() ? self->current_sender()->node()
-                                                      : caf::node_id();
+      const auto sender_node =
+        self->current_sender() ? self->current_sender()->node() : caf::node_id();
       auto free = [&](std::size_t id) {
         const auto& h = st.slots[id].holder;
         return !h || h.node() == sender_node;
@@ -100,8 +101,8 @@ caf::behavior front_door(self_ptr self, front_door_params p) {
       if (st.p.trace)
         a.recorder = st.p.recorder;
       a.rendezvous = st.p.rendezvous;
-      std::cerr << "hetsgd: worker " << id << " joined from " << hello.host << " pid "
-                << hello.pid << " (speed " << a.speed << ")\n";
+      std::cerr << "hetsgd: worker " << id << " joined from " << hello.host << " pid " << hello.pid
+                << " (speed " << a.speed << ")\n";
       return a;
     },
   };

@@ -22,19 +22,19 @@
 namespace hetsgd {
 
 struct front_door_params {
-  std::string token;              ///< cluster.token ("" = none required)
-  std::string config_toml;        ///< the run's effective config, sent to every worker
-  std::vector<double> speeds;     ///< cluster.speeds: one slot per worker id
+  std::string token;           ///< cluster.token ("" = none required)
+  std::string config_toml;     ///< the run's effective config, sent to every worker
+  std::vector<double> speeds;  ///< cluster.speeds: one slot per worker id
   /// cluster.hosted_workers: ids 0 .. hosted-1 run in the aggregator's process; never handed out.
   std::size_t hosted = 0;
   double base_rate = 0.0;
-  std::uint64_t seed = 0;         ///< the workers' data-order seed
+  std::uint64_t seed = 0;  ///< the workers' data-order seed
   clock_ptr clock;
   caf::actor aggregator;
   caf::actor batch_controller;
   caf::actor recorder;
-  caf::actor rendezvous;          ///< the round groups' store (null: transport "local")
-  bool trace = false;             ///< give workers the recorder for timeline spans
+  caf::actor rendezvous;  ///< the round groups' store (null: transport "local")
+  bool trace = false;     ///< give workers the recorder for timeline spans
 };
 
 caf::actor spawn_front_door(caf::actor_system& sys, front_door_params params);

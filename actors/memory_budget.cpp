@@ -35,9 +35,8 @@ std::optional<std::uint64_t> proc_kb(const char* path, const std::string& key) {
 std::uint64_t worker_memory_bytes(std::int64_t parameters, std::int64_t train_samples,
                                   std::int64_t workers) {
   const double params = static_cast<double>(parameters) * 4.0 * copies_per_worker;
-  const double shard = workers > 0 ? 8.0 * static_cast<double>(train_samples) /
-                                       static_cast<double>(workers)
-                                   : 0.0;
+  const double shard =
+    workers > 0 ? 8.0 * static_cast<double>(train_samples) / static_cast<double>(workers) : 0.0;
   return static_cast<std::uint64_t>(params + shard) + fixed_per_worker;
 }
 

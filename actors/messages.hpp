@@ -16,34 +16,34 @@ namespace hetsgd {
 
 /// Aggregator → worker: the weights to start from and what to compute next.
 struct job_msg {
-  version_t version = 0;          ///< global version of `weights`
-  tensor_payload weights;         ///< flat parameter vector, immutable snapshot
-  std::int64_t batch = 0;         ///< samples to compute in this job
-  double share_begin = 0.0;       ///< this worker's slice of the global permutation, [begin, end)
+  version_t version = 0;     ///< global version of `weights`
+  tensor_payload weights;    ///< flat parameter vector, immutable snapshot
+  std::int64_t batch = 0;    ///< samples to compute in this job
+  double share_begin = 0.0;  ///< this worker's slice of the global permutation, [begin, end)
   double share_end = 1.0;
   std::uint64_t membership_epoch = 0;
-  bool stop = false;              ///< no more work: wait for the stop request
-  bool restart = false;           ///< discard the job in progress (reported as samples_discarded)
-  double sent_at_s = 0.0;         ///< for release-latency accounting
+  bool stop = false;       ///< no more work: wait for the stop request
+  bool restart = false;    ///< discard the job in progress (reported as samples_discarded)
+  double sent_at_s = 0.0;  ///< for release-latency accounting
   /// > 0: take this many local SGD steps of `batch` samples at `local_lr`, then upload the model
   /// (local_steps mode); 0: push the gradient sum of one batch.
   std::uint64_t local_steps = 0;
   /// local_steps mode: η of the local steps. delayed_local mode: η_l / N, the factor of the
   /// worker's mean gradient in its local compensating step.
   double local_lr = 0.0;
-  std::uint8_t mode = 0;          ///< hetsgd::worker_mode of the policy, as an integer
-  bool upload_delta = false;      ///< local_steps mode: upload w_after − w_start, not the model
-  bool delayed = false;           ///< delayed_local mode: warm-up is over, overlap pushes
-  double dc_lambda = 0.0;         ///< delayed_local mode: λ of the delay-compensated local step
-  std::uint64_t answers = 0;      ///< seq of the push this replies to (0: not a reply)
+  std::uint8_t mode = 0;      ///< hetsgd::worker_mode of the policy, as an integer
+  bool upload_delta = false;  ///< local_steps mode: upload w_after − w_start, not the model
+  bool delayed = false;       ///< delayed_local mode: warm-up is over, overlap pushes
+  double dc_lambda = 0.0;     ///< delayed_local mode: λ of the delay-compensated local step
+  std::uint64_t answers = 0;  ///< seq of the push this replies to (0: not a reply)
   /// Replicated optimizer (an all-reduce transport, gradient rounds): every participant holds
   /// the round's sum already, so `weights` stays empty and the worker takes the aggregator's
   /// step itself, from version − 1: w ← SGD(w, apply_scale · Σ, lr apply_lr, train.momentum,
   /// train.weight_decay), bit for bit the aggregator's. False: `weights` is the model.
   bool apply_sum = false;
-  double apply_scale = 0.0;       ///< 1 / Σ n_k (times the policy's lr scale)
+  double apply_scale = 0.0;  ///< 1 / Σ n_k (times the policy's lr scale)
   double apply_lr = 0.0;
-  std::uint64_t apply_hash = 0;   ///< bit_hash of the aggregator's weights after the step
+  std::uint64_t apply_hash = 0;  ///< bit_hash of the aggregator's weights after the step
   /// With full weights to a worker that replicates the optimizer: the aggregator's momentum
   /// buffer (undefined before the first step or when momentum is 0).
   bool replica = false;
@@ -61,15 +61,15 @@ typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
 /// Worker → aggregator: one finished job.
 struct contribution_msg {
   worker_id worker = 0;
-  version_t version = 0;          ///< version the work was computed on
+  version_t version = 0;  ///< version the work was computed on
   std::uint64_t samples = 0;
   std::uint64_t local_steps = 0;
-  double compute_s = 0.0;         ///< pure compute, seconds (no emulated slowdown, no waiting)
-  double loss_sum = 0.0;          ///< Σ per-sample training loss of these samples
-  tensor_payload payload;         ///< gradient sum, model delta or model (policy traits say)
+  double compute_s = 0.0;  ///< pure compute, seconds (no emulated slowdown, no waiting)
+  double loss_sum = 0.0;   ///< Σ per-sample training loss of these samples
+  tensor_payload payload;  ///< gradient sum, model delta or model (policy traits say)
   double sent_at_s = 0.0;
-  double busy_s = 0.0;            ///< compute plus emulated slowness: the step time
-  std::uint64_t seq = 0;          ///< the incarnation's push number, 1, 2, ... (link recovery)
+  double busy_s = 0.0;    ///< compute plus emulated slowness: the step time
+  std::uint64_t seq = 0;  ///< the incarnation's push number, 1, 2, ... (link recovery)
   /// The payload stays with the worker (undefined here) and is summed by the collective when
   /// the aggregator closes the round (cluster.transport = "gloo").
   bool in_collective = false;
@@ -89,15 +89,15 @@ struct worker_stats_msg {
   std::uint64_t samples_in_flight = 0;  ///< computed but never pushed (job cut by the stop)
   std::uint64_t samples_discarded = 0;  ///< computed, then thrown away by a restart (never pushed)
   std::uint64_t micro_batches = 0;
-  double compute_s = 0.0;               ///< pure compute
-  double stretch_s = 0.0;               ///< emulated slowness ((1/speed − 1) × compute)
-  double idle_s = 0.0;                  ///< waiting for the aggregator
-  double release_latency_s = 0.0;       ///< Σ (job received − job sent)
-  double release_cpu_wait_s = 0.0;      ///< part of it spent runnable, waiting for a core
+  double compute_s = 0.0;           ///< pure compute
+  double stretch_s = 0.0;           ///< emulated slowness ((1/speed − 1) × compute)
+  double idle_s = 0.0;              ///< waiting for the aggregator
+  double release_latency_s = 0.0;   ///< Σ (job received − job sent)
+  double release_cpu_wait_s = 0.0;  ///< part of it spent runnable, waiting for a core
   std::uint64_t jobs = 0;
-  std::uint64_t samples_pushed = 0;     ///< in pushes handed to the link (each push once)
-  std::uint64_t messages_lost = 0;      ///< its pushes and the replies to it the link dropped
-  std::uint64_t retransmits = 0;        ///< pushes sent again after a probe found them missing
+  std::uint64_t samples_pushed = 0;  ///< in pushes handed to the link (each push once)
+  std::uint64_t messages_lost = 0;   ///< its pushes and the replies to it the link dropped
+  std::uint64_t retransmits = 0;     ///< pushes sent again after a probe found them missing
   /// Jobs started on the replica's own step before their release came (start_early_job).
   std::uint64_t early_jobs = 0;
 };
@@ -143,16 +143,16 @@ typename Inspector::result_type inspect(Inspector& f, worker_failure_msg& x) {
 /// Aggregator → evaluator: a snapshot to evaluate on the test set.
 struct eval_request_msg {
   version_t version = 0;
-  double at_s = 0.0;                 ///< clock time of the snapshot
+  double at_s = 0.0;  ///< clock time of the snapshot
   std::uint64_t samples_applied = 0;
   tensor_payload weights;
-  std::int64_t limit = 0;            ///< test images to use (0 = all)
+  std::int64_t limit = 0;  ///< test images to use (0 = all)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, eval_request_msg& x) {
-  return f(caf::meta::type_name("hetsgd::eval_request_msg"), x.version, x.at_s,
-           x.samples_applied, x.weights, x.limit);
+  return f(caf::meta::type_name("hetsgd::eval_request_msg"), x.version, x.at_s, x.samples_applied,
+           x.weights, x.limit);
 }
 
 struct eval_result_msg {
@@ -160,15 +160,15 @@ struct eval_result_msg {
   double at_s = 0.0;
   std::uint64_t samples_applied = 0;
   double accuracy = 0.0;
-  double loss = 0.0;                 ///< mean per-sample test loss
-  std::int64_t samples = 0;          ///< test images used
-  double eval_wall_s = 0.0;          ///< how long the evaluation took
+  double loss = 0.0;         ///< mean per-sample test loss
+  std::int64_t samples = 0;  ///< test images used
+  double eval_wall_s = 0.0;  ///< how long the evaluation took
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, eval_result_msg& x) {
-  return f(caf::meta::type_name("hetsgd::eval_result_msg"), x.version, x.at_s,
-           x.samples_applied, x.accuracy, x.loss, x.samples, x.eval_wall_s);
+  return f(caf::meta::type_name("hetsgd::eval_result_msg"), x.version, x.at_s, x.samples_applied,
+           x.accuracy, x.loss, x.samples, x.eval_wall_s);
 }
 
 /// Aggregator → driver: one progress line's worth of numbers.
@@ -176,33 +176,33 @@ struct progress_msg {
   double elapsed_s = 0.0;
   std::uint64_t samples_applied = 0;
   std::uint64_t rounds = 0;
-  double accuracy = -1.0;                ///< latest test accuracy (< 0: none yet)
-  std::vector<double> worker_rates;      ///< samples/s pushed per worker since the last line
-  std::int64_t straggler = -1;           ///< the current straggler (-1: none, or not reported)
+  double accuracy = -1.0;            ///< latest test accuracy (< 0: none yet)
+  std::vector<double> worker_rates;  ///< samples/s pushed per worker since the last line
+  std::int64_t straggler = -1;       ///< the current straggler (-1: none, or not reported)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, progress_msg& x) {
-  return f(caf::meta::type_name("hetsgd::progress_msg"), x.elapsed_s, x.samples_applied,
-           x.rounds, x.accuracy, x.worker_rates, x.straggler);
+  return f(caf::meta::type_name("hetsgd::progress_msg"), x.elapsed_s, x.samples_applied, x.rounds,
+           x.accuracy, x.worker_rates, x.straggler);
 }
 
 /// Aggregator → whoever asked (status_atom): where a running run stands. The control messages a
 /// program sends to run_options::on_started's handle are listed in docs/embedding.md.
 struct run_status_msg {
-  std::string policy;                 ///< policy.name of this run
-  bool started = false;               ///< every worker joined and the first jobs went out
-  bool stopping = false;              ///< the run is ending (its files are being written)
-  bool paused = false;                ///< held by (pause_atom) or run_options::start_paused
-  double elapsed_s = 0.0;             ///< on the run clock
-  double paused_s = 0.0;              ///< run-clock seconds spent paused so far
-  std::uint64_t version = 0;          ///< model version (rounds applied, plus any resumed)
+  std::string policy;         ///< policy.name of this run
+  bool started = false;       ///< every worker joined and the first jobs went out
+  bool stopping = false;      ///< the run is ending (its files are being written)
+  bool paused = false;        ///< held by (pause_atom) or run_options::start_paused
+  double elapsed_s = 0.0;     ///< on the run clock
+  double paused_s = 0.0;      ///< run-clock seconds spent paused so far
+  std::uint64_t version = 0;  ///< model version (rounds applied, plus any resumed)
   std::uint64_t rounds = 0;
   std::uint64_t samples_applied = 0;
   std::uint64_t samples_dropped = 0;
-  std::vector<std::uint32_t> live;    ///< live worker ids
+  std::vector<std::uint32_t> live;  ///< live worker ids
   std::uint64_t membership_epoch = 0;
-  double last_accuracy = -1.0;        ///< latest test accuracy (< 0: none yet)
+  double last_accuracy = -1.0;  ///< latest test accuracy (< 0: none yet)
 };
 
 template <class Inspector>
@@ -214,16 +214,16 @@ typename Inspector::result_type inspect(Inspector& f, run_status_msg& x) {
 
 /// Aggregator → driver: the run is over.
 struct run_outcome_msg {
-  int exit_code = 0;          ///< 0 ok, 1 runtime failure
-  std::string message;        ///< what failed, or how the run ended
-  std::string summary_json;   ///< the summary.json text
-  std::string wall_json;      ///< measured wall-clock figures (run_account::wall_json)
+  int exit_code = 0;         ///< 0 ok, 1 runtime failure
+  std::string message;       ///< what failed, or how the run ended
+  std::string summary_json;  ///< the summary.json text
+  std::string wall_json;     ///< measured wall-clock figures (run_account::wall_json)
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_outcome_msg& x) {
-  return f(caf::meta::type_name("hetsgd::run_outcome_msg"), x.exit_code, x.message,
-           x.summary_json, x.wall_json);
+  return f(caf::meta::type_name("hetsgd::run_outcome_msg"), x.exit_code, x.message, x.summary_json,
+           x.wall_json);
 }
 
 /// Batch controller → aggregator: per-worker batch sizes and data shares.
@@ -276,8 +276,8 @@ struct reduce_request_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reduce_request_msg& x) {
-  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size,
-           x.weight, x.step, x.from_version, x.apply_scale, x.apply_lr);
+  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size, x.weight,
+           x.step, x.from_version, x.apply_scale, x.apply_lr);
 }
 
 }  // namespace hetsgd

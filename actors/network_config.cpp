@@ -5,12 +5,12 @@
 #include <caf/io/middleman.hpp>
 
 #if defined(HETSGD_HAVE_CAF_OPENSSL)
-#include <caf/openssl/manager.hpp>
-#include <caf/openssl/publish.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <caf/openssl/manager.hpp>
+#include <caf/openssl/publish.hpp>
+#include <caf/openssl/remote_actor.hpp>
 #endif
 
 #include <chrono>
@@ -49,8 +49,8 @@ std::string openssl_reason() {
 std::string check_tls_files(const tls_files& tls, const tls_files& names) {
   if (!tls.enabled())
     return {};
-  for (auto [path, name] : {std::pair{&tls.cert, &names.cert}, {&tls.key, &names.key},
-                            {&tls.ca, &names.ca}}) {
+  for (auto [path, name] :
+       {std::pair{&tls.cert, &names.cert}, {&tls.key, &names.key}, {&tls.ca, &names.ca}}) {
     if (path->empty())
       return *name + ": TLS needs a certificate, its key and the CA file; this one is missing";
     if (!std::ifstream(*path))
@@ -82,7 +82,8 @@ void configure_network(caf::actor_system_config& cfg, double heartbeat_s, double
                        const tls_files& tls) {
   cfg.load<caf::io::middleman>();
   auto span = [](double s) {
-    return caf::timespan{std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s))};
+    return caf::timespan{
+      std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s))};
   };
   cfg.set("middleman.heartbeat-interval", span(heartbeat_s));
   cfg.set("middleman.connection-timeout", span(2.0 * timeout_s));

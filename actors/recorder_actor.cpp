@@ -27,8 +27,8 @@ struct recorder_state {
   std::shared_ptr<std::ofstream> events;
   std::shared_ptr<std::ofstream> metrics;
   std::string dir;
-  std::shared_ptr<trace_writer> trace;    ///< trace.json (null: output.trace = false)
-  std::set<std::uint32_t> traced_workers; ///< workers whose track is named already
+  std::shared_ptr<trace_writer> trace;                  ///< trace.json (null: output.trace = false)
+  std::set<std::uint32_t> traced_workers;               ///< workers whose track is named already
   std::function<void(const nlohmann::json&)> on_event;  ///< the embedding program's subscriber
   std::vector<caf::actor> subscribers;  ///< actors that asked for the events (subscribe_atom)
   static inline const char* name = "hetsgd.recorder";
@@ -52,7 +52,8 @@ void drop_torn_last_line(const std::string& path) {
 std::shared_ptr<std::ofstream> open_file(const std::string& path, bool append) {
   if (append)
     drop_torn_last_line(path);
-  auto f = std::make_shared<std::ofstream>(path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
+  auto f = std::make_shared<std::ofstream>(
+    path, std::ios::out | (append ? std::ios::app : std::ios::trunc));
   if (!*f)
     throw std::runtime_error("cannot open " + path + " for writing");
   return f;
@@ -65,8 +66,7 @@ void deliver_to_subscriber(recorder_state& s, const nlohmann::json& e) {
     s.on_event(e);
   } catch (const std::exception& ex) {
     std::cerr << "hetsgd: the event subscriber (run_options::on_event) threw on a \""
-              << e.value("type", "?") << "\" event: " << ex.what()
-              << "; it gets no more events\n";
+              << e.value("type", "?") << "\" event: " << ex.what() << "; it gets no more events\n";
     s.on_event = nullptr;
   } catch (...) {
     std::cerr << "hetsgd: the event subscriber (run_options::on_event) threw a non-std exception;"
@@ -154,8 +154,8 @@ caf::behavior recorder_actor(caf::stateful_actor<recorder_state>* self, std::str
 
 }  // namespace
 
-caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append,
-                          bool trace, std::function<void(const nlohmann::json&)> on_event) {
+caf::actor spawn_recorder(caf::actor_system& sys, const std::string& dir, bool append, bool trace,
+                          std::function<void(const nlohmann::json&)> on_event) {
   auto events = open_file(dir + "/events.jsonl", append);
   auto metrics = open_file(dir + "/metrics.csv", append);
   auto timeline = trace ? std::make_shared<trace_writer>(dir + "/trace.json", append) : nullptr;

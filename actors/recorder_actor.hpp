@@ -2,7 +2,8 @@
 /// The recorder: the writer of a run directory's logs (checkpoints are the aggregator's, written
 /// at round boundaries by checkpoint_store). events.jsonl gets one JSON object
 /// per line as events happen (flushed, so a crash loses nothing already logged), metrics.csv one
-/// row per evaluation, summary.json once at the end, and the timeline in trace.json. Runs on its own thread: file I/O blocks.
+/// row per evaluation, summary.json once at the end, and the timeline in trace.json. Runs on its
+/// own thread: file I/O blocks.
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>

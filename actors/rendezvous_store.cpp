@@ -52,8 +52,7 @@ caf::behavior store_behavior(caf::stateful_actor<store_state>* self, rendezvous_
         return reject("key of " + std::to_string(key.size()) + " bytes (limit " +
                       std::to_string(st.limits.max_key_bytes) + ")");
       if (st.waiting.size() >= st.limits.max_pending_gets)
-        return reject("more than " + std::to_string(st.limits.max_pending_gets) +
-                      " gets waiting");
+        return reject("more than " + std::to_string(st.limits.max_pending_gets) + " gets waiting");
       auto promise = self->make_response_promise();
       st.waiting.emplace(key, promise);
       return promise;
@@ -104,9 +103,9 @@ std::vector<char> rendezvous_client::get(const std::string& key,
       [&](caf::error& e) { failure = std::move(e); });
   if (!answered) {
     if (failure == caf::sec::request_timeout)
-      throw collective_error(collective_errc::timeout,
-                             "rendezvous: key '" + key + "' was not set within " +
-                               std::to_string(timeout.count()) + " ms");
+      throw collective_error(collective_errc::timeout, "rendezvous: key '" + key +
+                                                         "' was not set within " +
+                                                         std::to_string(timeout.count()) + " ms");
     throw collective_error(code_of(failure),
                            "rendezvous: getting key '" + key + "' failed: " + sys_.render(failure));
   }

@@ -31,8 +31,9 @@ caf::actor spawn_rendezvous_store(caf::actor_system& sys, rendezvous_limits limi
 /// A kv_store client of a rendezvous store actor, local or remote. Blocking (scoped_actor):
 /// for setting up a collective, never on a hot path.
 class rendezvous_client final : public kv_store {
-public:
-  rendezvous_client(caf::actor_system& sys, caf::actor store) : sys_(sys), store_(std::move(store)) {}
+ public:
+  rendezvous_client(caf::actor_system& sys, caf::actor store)
+      : sys_(sys), store_(std::move(store)) {}
 
   void set(const std::string& key, const std::vector<char>& value) override;
   std::vector<char> get(const std::string& key, std::chrono::milliseconds timeout) override;
@@ -40,7 +41,7 @@ public:
   /// How long set() waits for the store's acknowledgement.
   std::chrono::milliseconds set_timeout{10000};
 
-private:
+ private:
   caf::actor_system& sys_;
   caf::actor store_;
 };

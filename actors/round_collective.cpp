@@ -5,7 +5,7 @@
 namespace hetsgd {
 
 round_group_member::round_group_member(caf::actor_system& sys, collective_params p)
-  : sys_(sys), p_(std::move(p)) {
+    : sys_(sys), p_(std::move(p)) {
   if (enabled())
     client_ = std::make_unique<rendezvous_client>(sys_, p_.rendezvous);
 }

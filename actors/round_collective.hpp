@@ -1,7 +1,7 @@
 #pragma once
 /// \file
-/// The collective that sums a round's payloads (cluster.transport = "gloo" or "nccl"): instead of each
-/// worker sending its gradient to the aggregator, the round's participants and the aggregator
+/// The collective that sums a round's payloads (cluster.transport = "gloo" or "nccl"): instead of
+/// each worker sending its gradient to the aggregator, the round's participants and the aggregator
 /// (rank 0, adding zeros) all-reduce them, and the aggregator applies the sum. The aggregator
 /// numbers each distinct set of participants (a "group"); every rank connects afresh when the
 /// number changes, through the aggregator's rendezvous store, under the prefix "group-<n>/".
@@ -20,16 +20,16 @@ namespace hetsgd {
 class rendezvous_client;
 
 struct collective_params {
-  std::string backend;          ///< "" = tensors travel inside the messages (transport "local")
-  caf::actor rendezvous;        ///< the aggregator's rendezvous store
+  std::string backend;             ///< "" = tensors travel inside the messages (transport "local")
+  caf::actor rendezvous;           ///< the aggregator's rendezvous store
   std::string host = "127.0.0.1";  ///< the address this rank's peers reach it at
-  double timeout_s = 30.0;      ///< deadline of connecting and of each all-reduce, seconds
-  int device = 0;               ///< nccl: the CUDA device index this rank stages its buffer on
+  double timeout_s = 30.0;         ///< deadline of connecting and of each all-reduce, seconds
+  int device = 0;                  ///< nccl: the CUDA device index this rank stages its buffer on
 };
 
 /// One rank's side of the round groups. Not thread-safe: one actor uses it.
 class round_group_member {
-public:
+ public:
   round_group_member(caf::actor_system& sys, collective_params p);
   ~round_group_member();
 
@@ -43,7 +43,7 @@ public:
   /// Closes the connections of the current group (its peers' operations fail at once).
   void forget();
 
-private:
+ private:
   caf::actor_system& sys_;
   collective_params p_;
   std::unique_ptr<rendezvous_client> client_;

@@ -184,14 +184,14 @@ std::string run_account::summary_json() const {
 }
 
 json run_account::wall_json() const {
-  return {{"aggregator_busy_s", aggregator_busy_s},
-          {"aggregator_wall_s", aggregator_wall_s},
-          {"aggregator_busy_per_round_s",
-           rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
-          {"rounds", rounds},
-          {"evaluations", evaluations},
-          {"eval_wall_s", eval_wall_s},
-          {"checkpoint_wall_s", checkpoint_wall_s}};
+  return {
+    {"aggregator_busy_s", aggregator_busy_s},
+    {"aggregator_wall_s", aggregator_wall_s},
+    {"aggregator_busy_per_round_s", rounds ? aggregator_busy_s / static_cast<double>(rounds) : 0.0},
+    {"rounds", rounds},
+    {"evaluations", evaluations},
+    {"eval_wall_s", eval_wall_s},
+    {"checkpoint_wall_s", checkpoint_wall_s}};
 }
 
 }  // namespace hetsgd

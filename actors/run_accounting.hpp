@@ -37,19 +37,19 @@ void from_json(const nlohmann::json& j, link_counters& l);  ///< every field req
 struct worker_account {
   worker_id id = 0;
   double speed = 1.0;
-  std::uint64_t samples_pushed = 0;   ///< samples in contributions that reached the aggregator
+  std::uint64_t samples_pushed = 0;  ///< samples in contributions that reached the aggregator
   std::uint64_t samples_applied = 0;
   std::array<std::uint64_t, drop_reason_count> dropped{};  ///< samples, by drop_reason
-  std::uint64_t samples_pending_at_end = 0;  ///< arrived, never applied or dropped
+  std::uint64_t samples_pending_at_end = 0;                ///< arrived, never applied or dropped
   std::uint64_t contributions = 0;
-  double push_latency_s = 0.0;        ///< Σ (arrival − sent)
-  double push_cpu_wait_s = 0.0;       ///< part of it the aggregator's thread waited for a core
-  bool final_stats = false;           ///< the worker answered the stop request
+  double push_latency_s = 0.0;   ///< Σ (arrival − sent)
+  double push_cpu_wait_s = 0.0;  ///< part of it the aggregator's thread waited for a core
+  bool final_stats = false;      ///< the worker answered the stop request
   bool failed = false;
   bool left = false;
-  std::uint32_t incarnations = 0;     ///< joins (1 + rejoins)
-  std::uint32_t booked = 0;           ///< incarnations whose samples are booked (stop or crash)
-  std::uint32_t crashes = 0;          ///< incarnations lost to a crash
+  std::uint32_t incarnations = 0;  ///< joins (1 + rejoins)
+  std::uint32_t booked = 0;        ///< incarnations whose samples are booked (stop or crash)
+  std::uint32_t crashes = 0;       ///< incarnations lost to a crash
   link_counters link;
   /// Every incarnation's computed samples are known: reported at the stop or read at the crash.
   bool accounted() const { return incarnations > 0 && booked == incarnations; }
@@ -58,12 +58,12 @@ struct worker_account {
   std::uint64_t samples_in_flight = 0;
   std::uint64_t micro_batches = 0;
   std::uint64_t jobs = 0;
-  std::uint64_t early_jobs = 0;       ///< of them, started before their release (replicas)
+  std::uint64_t early_jobs = 0;  ///< of them, started before their release (replicas)
   double compute_s = 0.0;
   double stretch_s = 0.0;
   double idle_s = 0.0;
   double release_latency_s = 0.0;
-  double release_cpu_wait_s = 0.0;    ///< part of release_latency_s spent waiting for a core
+  double release_cpu_wait_s = 0.0;  ///< part of release_latency_s spent waiting for a core
 
   std::uint64_t dropped_total() const;
 };
@@ -71,8 +71,8 @@ struct worker_account {
 /// The straggler report at the end of the run.
 struct straggler_summary {
   bool enabled = false;
-  std::optional<worker_id> current;        ///< the straggler when the run ended
-  std::uint64_t changes = 0;               ///< straggler events (became + recovered)
+  std::optional<worker_id> current;  ///< the straggler when the run ended
+  std::uint64_t changes = 0;         ///< straggler events (became + recovered)
   std::vector<step_time_stats> per_worker;
 };
 
@@ -90,18 +90,18 @@ struct run_account {
   /// Run-clock seconds the run spent paused by its program ((pause_atom), start_paused): part
   /// of elapsed_s, not of the capacity utilization counts.
   double paused_s = 0.0;
-  std::uint64_t pauses = 0;          ///< pauses taken (a paused start counts as one)
+  std::uint64_t pauses = 0;  ///< pauses taken (a paused start counts as one)
   std::uint64_t rounds = 0;
   std::uint64_t version = 0;
   std::uint64_t samples_applied = 0;
-  double solo_samples_per_s = 0.0;   ///< measured at speed 1
-  double base_rate = 0.0;            ///< samples/s workers are paced to at speed 1 (0: unpaced)
-  double aggregator_busy_s = 0.0;    ///< CPU time spent inside aggregator handlers
-  double aggregator_wall_s = 0.0;    ///< wall time spent inside them (includes preemption)
-  double eval_wall_s = 0.0;          ///< wall time the evaluations took, summed
-  double checkpoint_wall_s = 0.0;    ///< wall time writing checkpoints took, summed
+  double solo_samples_per_s = 0.0;  ///< measured at speed 1
+  double base_rate = 0.0;           ///< samples/s workers are paced to at speed 1 (0: unpaced)
+  double aggregator_busy_s = 0.0;   ///< CPU time spent inside aggregator handlers
+  double aggregator_wall_s = 0.0;   ///< wall time spent inside them (includes preemption)
+  double eval_wall_s = 0.0;         ///< wall time the evaluations took, summed
+  double checkpoint_wall_s = 0.0;   ///< wall time writing checkpoints took, summed
   std::uint64_t evaluations = 0;
-  std::uint64_t bytes_moved = 0;     ///< payload bytes of contributions and jobs
+  std::uint64_t bytes_moved = 0;  ///< payload bytes of contributions and jobs
   /// Messages from other processes refused by validation (a heartbeat for a worker id its
   /// sender does not run, ...): counted, never used.
   std::uint64_t rejected_messages = 0;
@@ -114,8 +114,8 @@ struct run_account {
   std::uint64_t samples_computed() const;
   std::uint64_t samples_dropped() const;
   std::uint64_t samples_in_flight_at_end() const;
-  /// useful samples / (Σ rate_i × (elapsed − paused)), rate_i = speed_i × the rate of a speed-1 worker:
-  /// base_rate when workers are paced, else the measured solo throughput.
+  /// useful samples / (Σ rate_i × (elapsed − paused)), rate_i = speed_i × the rate of a speed-1
+  /// worker: base_rate when workers are paced, else the measured solo throughput.
   double utilization() const;
   /// Mean push and release latencies over the run, seconds, each with its core-wait part.
   struct latency_means {

@@ -57,14 +57,14 @@ bool simulation_driver::advance() {
     return false;
   }
   const auto& clock = sched.clock();
-  const double next = now + std::chrono::duration<double>(clock.schedule().begin()->first -
-                                                          clock.now()).count();
+  const double next =
+    now + std::chrono::duration<double>(clock.schedule().begin()->first - clock.now()).count();
   if (next - last_progress_at_s_ > limits_.stall_s) {
-    diagnosis_ = "simulated run stalled: no sample computed since t = " +
-                 seconds_text(last_progress_at_s_) + " and the next event is at t = " +
-                 seconds_text(next) + " (simulation.stall_s = " +
-                 seconds_text(limits_.stall_s) +
-                 "); every worker is paused, crashed or waiting for an answer that never comes";
+    diagnosis_ =
+      "simulated run stalled: no sample computed since t = " + seconds_text(last_progress_at_s_) +
+      " and the next event is at t = " + seconds_text(next) +
+      " (simulation.stall_s = " + seconds_text(limits_.stall_s) +
+      "); every worker is paused, crashed or waiting for an answer that never comes";
     return false;
   }
   sched.trigger_timeout();

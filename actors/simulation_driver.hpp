@@ -27,7 +27,7 @@
 namespace hetsgd {
 
 struct simulation_limits {
-  double stall_s = 600.0;                        ///< virtual seconds without progress
+  double stall_s = 600.0;                            ///< virtual seconds without progress
   std::uint64_t max_messages_per_instant = 1000000;  ///< beyond this, a livelock
 };
 

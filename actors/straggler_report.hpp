@@ -22,7 +22,7 @@ namespace hetsgd {
 struct step_time_stats {
   std::uint64_t steps = 0;
   double min_s = 0.0;
-  double median_s = 0.0;           ///< over the last median_window steps
+  double median_s = 0.0;  ///< over the last median_window steps
   double max_s = 0.0;
   double ewma_s = 0.0;             ///< EWMA of step seconds
   double ewma_s_per_sample = 0.0;  ///< EWMA of busy seconds per sample (what is compared)
@@ -71,8 +71,8 @@ class straggler_report {
   std::vector<history> history_;
   std::vector<double> ewma_s_;
   std::vector<double> ewma_per_sample_;
-  std::vector<bool> active_;                 ///< measured and not gone
-  std::vector<bool> fresh_;                  ///< no step since the start or since it left
+  std::vector<bool> active_;  ///< measured and not gone
+  std::vector<bool> fresh_;   ///< no step since the start or since it left
   std::optional<worker_id> current_;
 };
 

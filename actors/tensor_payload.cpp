@@ -38,7 +38,8 @@ at::ScalarType type_of(std::int32_t code) {
     case code_int64: return at::kLong;
     case code_int32: return at::kInt;
     case code_uint8: return at::kByte;
-    default: throw std::invalid_argument("tensor_payload: unknown dtype code " + std::to_string(code));
+    default:
+      throw std::invalid_argument("tensor_payload: unknown dtype code " + std::to_string(code));
   }
 }
 

@@ -7,9 +7,9 @@
 #include <ATen/core/Tensor.h>
 #include <caf/detail/stringification_inspector.hpp>
 #include <caf/error.hpp>
-#include <caf/sec.hpp>
 #include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
+#include <caf/sec.hpp>
 
 #include <cstdint>
 #include <type_traits>

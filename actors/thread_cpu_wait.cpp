@@ -1,9 +1,9 @@
 #include "actors/thread_cpu_wait.hpp"
 
-#include <cstdio>
-#include <cstdlib>
 #include <fcntl.h>
 #include <unistd.h>
+#include <cstdio>
+#include <cstdlib>
 
 namespace hetsgd {
 

@@ -49,9 +49,14 @@ trace_writer::trace_writer(const std::string& path, bool append) {
     return;
   }
   out_ << "[\n";
-  write({{"name", "process_name"}, {"ph", "M"}, {"pid", process_id},
+  write({{"name", "process_name"},
+         {"ph", "M"},
+         {"pid", process_id},
          {"args", {{"name", "hetsgd run"}}}});
-  write({{"name", "thread_name"}, {"ph", "M"}, {"pid", process_id}, {"tid", aggregator_track},
+  write({{"name", "thread_name"},
+         {"ph", "M"},
+         {"pid", process_id},
+         {"tid", aggregator_track},
          {"args", {{"name", "aggregator"}}}});
 }
 
@@ -64,18 +69,29 @@ void trace_writer::write(const json& e) {
 }
 
 void trace_writer::name_worker(std::uint32_t w) {
-  write({{"name", "thread_name"}, {"ph", "M"}, {"pid", process_id}, {"tid", track_of(w)},
+  write({{"name", "thread_name"},
+         {"ph", "M"},
+         {"pid", process_id},
+         {"tid", track_of(w)},
          {"args", {{"name", "worker " + std::to_string(w)}}}});
   // Workers sort below the aggregator, in id order.
-  write({{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", process_id}, {"tid", track_of(w)},
+  write({{"name", "thread_sort_index"},
+         {"ph", "M"},
+         {"pid", process_id},
+         {"tid", track_of(w)},
          {"args", {{"sort_index", track_of(w)}}}});
 }
 
 void trace_writer::span(std::uint32_t w, const std::string& what, double begin_s, double end_s) {
   if (!(end_s > begin_s))
     return;
-  write({{"name", what}, {"cat", what}, {"ph", "X"}, {"pid", process_id}, {"tid", track_of(w)},
-         {"ts", micros(begin_s)}, {"dur", micros(end_s) - micros(begin_s)}});
+  write({{"name", what},
+         {"cat", what},
+         {"ph", "X"},
+         {"pid", process_id},
+         {"tid", track_of(w)},
+         {"ts", micros(begin_s)},
+         {"dur", micros(end_s) - micros(begin_s)}});
 }
 
 void trace_writer::overlapping_span(std::uint32_t w, const std::string& what, double begin_s,
@@ -84,8 +100,9 @@ void trace_writer::overlapping_span(std::uint32_t w, const std::string& what, do
     return;
   // Async begin/end pairs match by (cat, id); ids are unique within the file.
   const auto id = next_async_id_++;
-  json e = {{"name", what}, {"cat", what}, {"ph", "b"}, {"id", id}, {"pid", process_id},
-            {"tid", track_of(w)}, {"ts", micros(begin_s)}};
+  json e = {
+    {"name", what},       {"cat", what},          {"ph", "b"}, {"id", id}, {"pid", process_id},
+    {"tid", track_of(w)}, {"ts", micros(begin_s)}};
   write(e);
   e["ph"] = "e";
   e["ts"] = micros(end_s);
@@ -107,11 +124,11 @@ void trace_writer::instant(const std::string& name, double t_s, int worker, json
 void trace_writer::from_event(const json& e) {
   const auto type = e.value("type", std::string());
   const double t = e.value("t", 0.0);
-  const int worker = e.contains("worker") && e["worker"].is_number_integer() ? e["worker"].get<int>()
-                                                                           : -1;
+  const int worker =
+    e.contains("worker") && e["worker"].is_number_integer() ? e["worker"].get<int>() : -1;
   if (type == "round") {
-    instant("round " + std::to_string(e.value("round", 0)) + " (" + e.value("reason", "") + ")",
-            t, -1,
+    instant("round " + std::to_string(e.value("round", 0)) + " (" + e.value("reason", "") + ")", t,
+            -1,
             {{"participants", e.value("participants", json::array())},
              {"samples", e.value("samples", 0)},
              {"version", e.value("version", 0)}});
@@ -122,7 +139,8 @@ void trace_writer::from_event(const json& e) {
   } else if (type == "membership") {
     instant(e.value("change", std::string("membership")), t, worker);
   } else if (type == "restart" || type == "dropped") {
-    instant(type, t, worker, {{"reason", e.value("reason", "")}, {"samples", e.value("samples", 0)}});
+    instant(type, t, worker,
+            {{"reason", e.value("reason", "")}, {"samples", e.value("samples", 0)}});
   }
 }
 

@@ -5,17 +5,17 @@
 #include <caf/scheduler/test_coordinator.hpp>
 #include <nlohmann/json.hpp>
 
+#include <malloc.h>
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 #include <mutex>
 #include <numeric>
 #include <optional>
 #include <thread>
-#include <fstream>
-#include <malloc.h>
-#include <unistd.h>
 
 #include "actors/aggregator_actor.hpp"
 #include "actors/atoms.hpp"
@@ -108,12 +108,12 @@ round_policy_options policy_options(const run_config& cfg, double rate = 0.0) {
   o.wp_sgd.lr = cfg.train.lr;
   o.wp_sgd.l2 = cfg.train.weight_decay;
   o.abs_sgd.trigger = parse_abs_sgd_trigger(cfg.policy.abs_sgd.trigger);
-  o.abs_sgd.period_s = rate > 0.0 ? abs_sgd_period_s(cfg, rate)
-                                  : (cfg.policy.abs_sgd.period_s > 0.0 ? cfg.policy.abs_sgd.period_s
-                                                                        : 1.0);
-  o.abs_sgd.target_samples = static_cast<std::uint64_t>(
-    cfg.policy.abs_sgd.target_samples > 0 ? cfg.policy.abs_sgd.target_samples
-                                          : cfg.train.batch * cfg.cluster.workers);
+  o.abs_sgd.period_s = rate > 0.0
+                         ? abs_sgd_period_s(cfg, rate)
+                         : (cfg.policy.abs_sgd.period_s > 0.0 ? cfg.policy.abs_sgd.period_s : 1.0);
+  o.abs_sgd.target_samples = static_cast<std::uint64_t>(cfg.policy.abs_sgd.target_samples > 0
+                                                          ? cfg.policy.abs_sgd.target_samples
+                                                          : cfg.train.batch * cfg.cluster.workers);
   o.abs_sgd.linear_lr_scaling = cfg.policy.abs_sgd.linear_lr_scaling;
   o.abs_sgd.reference_batch = static_cast<std::uint64_t>(cfg.train.batch * cfg.cluster.workers);
   o.od_sgd.warmup_rounds = static_cast<std::uint64_t>(cfg.policy.od_sgd.warmup_rounds);
@@ -159,8 +159,8 @@ tls_files tls_of(const run_config& cfg) {
 std::string unsupported_in_this_build(const run_config& cfg) {
   auto implemented = implemented_round_policies();
   if (std::find(implemented.begin(), implemented.end(), cfg.policy.name) == implemented.end())
-    return "policy.name: \"" + cfg.policy.name + "\" is not implemented in this build (implemented: " +
-           join(implemented) + ")";
+    return "policy.name: \"" + cfg.policy.name +
+           "\" is not implemented in this build (implemented: " + join(implemented) + ")";
   // The policy checks its own settings (e.g. wp_sgd's contraction needs 0 < lr·λ < 1); a
   // failure is reported below, after the cluster checks, by name.
   std::unique_ptr<round_policy> policy;
@@ -177,14 +177,17 @@ std::string unsupported_in_this_build(const run_config& cfg) {
     // rounds on a subset while the rest keep computing; they send their tensors to the
     // aggregator.
     if (policy && policy->traits().transfer != transfer_kind::all_reduce)
-      return transport + " carries the policies whose rounds take every worker (ssgd without "
+      return transport +
+             " carries the policies whose rounds take every worker (ssgd without "
              "policy.ssgd.round_timeout_s, abs_sgd, dbs, local_sgd, wp_sgd); policy \"" +
              cfg.policy.name + "\" needs \"local\" (tensors through the aggregator)";
     if (cfg.cluster.clock == "simulated")
-      return transport + " needs cluster.clock = \"real\" (the simulated clock models the "
+      return transport +
+             " needs cluster.clock = \"real\" (the simulated clock models the "
              "network itself)";
     if (!cfg.faults.empty())
-      return cfg.faults.front().source + ": faults need cluster.transport = \"local\" in this "
+      return cfg.faults.front().source +
+             ": faults need cluster.transport = \"local\" in this "
              "build";
     if (cfg.network.latency_s > 0.0 || cfg.network.bandwidth_mb_s > 0.0 ||
         !cfg.network.worker_latency_s.empty() || !cfg.network.worker_bandwidth_mb_s.empty())
@@ -262,9 +265,11 @@ double collective_timeout_s(const run_config& cfg) {
 /// use; "" when nothing.
 std::string check_embedding(const run_config& cfg, const run_options& opts) {
   if (cfg.cluster.mode == "processes" && (opts.data || !is_builtin_model(cfg.model.name)))
-    return std::string("cluster.mode = \"processes\": worker processes load data.path and build a "
-                       "built-in model themselves, so ") +
-           (opts.data ? "a data set passed in run_options.data" : "model '" + cfg.model.name + "'") +
+    return std::string(
+             "cluster.mode = \"processes\": worker processes load data.path and build a "
+             "built-in model themselves, so ") +
+           (opts.data ? "a data set passed in run_options.data"
+                      : "model '" + cfg.model.name + "'") +
            " (a program's own) can only be trained with cluster.mode = \"threads\"";
   if (opts.data) {
     if (auto why = check_labeled_data(*opts.data); !why.empty())
@@ -287,7 +292,7 @@ std::string check_embedding(const run_config& cfg, const run_options& opts) {
 /// injector's thread): with a program's own actor system, run_training waits for each to be
 /// gone before it returns, since it cannot wait for the system's end.
 class run_actors {
-public:
+ public:
   void add(const caf::actor& a) {
     if (!a)
       return;
@@ -299,7 +304,7 @@ public:
     return actors_;
   }
 
-private:
+ private:
   mutable std::mutex mutex_;
   std::vector<caf::actor> actors_;
 };
@@ -312,8 +317,9 @@ std::size_t await_gone(caf::actor_system& sys, const std::vector<caf::actor>& ac
   for (auto& a : actors)
     self->monitor(a);
   std::size_t gone = 0;
-  const auto until = std::chrono::steady_clock::now() + std::chrono::duration_cast<
-    std::chrono::steady_clock::duration>(std::chrono::duration<double>(timeout_s));
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                       std::chrono::duration<double>(timeout_s));
   bool late = false;
   while (gone < actors.size() && !late) {
     const auto left = until - std::chrono::steady_clock::now();
@@ -321,7 +327,8 @@ std::size_t await_gone(caf::actor_system& sys, const std::vector<caf::actor>& ac
       break;
     self->receive([&](caf::down_msg&) { ++gone; },
                   caf::after(std::chrono::duration_cast<std::chrono::milliseconds>(left) +
-                             std::chrono::milliseconds(1)) >> [&] { late = true; });
+                             std::chrono::milliseconds(1)) >>
+                    [&] { late = true; });
   }
   return actors.size() - gone;
 }
@@ -341,8 +348,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     res.message = why;
     return res;
   }
-  if (auto why = check_tls_files(tls_of(cfg), {"cluster.tls_cert", "cluster.tls_key",
-                                                 "cluster.tls_ca"});
+  if (auto why =
+        check_tls_files(tls_of(cfg), {"cluster.tls_cert", "cluster.tls_key", "cluster.tls_ca"});
       !why.empty()) {
     res.exit_code = 2;
     res.message = why;
@@ -361,10 +368,12 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
     }
     if (cfg.cluster.mode == "threads" && b.cuda_devices < cfg.cluster.workers + 1) {
       res.exit_code = 2;
-      res.message = "cluster.transport: \"nccl\" with cluster.mode = \"threads\" needs one CUDA "
-                    "device per rank, " + std::to_string(cfg.cluster.workers + 1) +
-                    " (the aggregator and " + std::to_string(cfg.cluster.workers) +
-                    " workers); this machine has " + std::to_string(b.cuda_devices);
+      res.message =
+        "cluster.transport: \"nccl\" with cluster.mode = \"threads\" needs one CUDA "
+        "device per rank, " +
+        std::to_string(cfg.cluster.workers + 1) + " (the aggregator and " +
+        std::to_string(cfg.cluster.workers) + " workers); this machine has " +
+        std::to_string(b.cuda_devices);
       return res;
     }
   }
@@ -433,9 +442,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
       rate_source = "cluster.base_rate";
     } else if (simulated) {
       // Measured once per machine: a fresh measurement would move every virtual time.
-      auto r = cached_solo_rate(cfg.model.name + "/micro_batch=" +
-                                  std::to_string(cfg.train.micro_batch),
-                                measure);
+      auto r = cached_solo_rate(
+        cfg.model.name + "/micro_batch=" + std::to_string(cfg.train.micro_batch), measure);
       solo = r.samples_per_s;
       rate_source = r.source;
     } else {
@@ -450,21 +458,21 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   const double base_rate = effective_base_rate(cfg, solo);
   {
     // Refused before anything starts: a cluster that does not fit would swap or be killed.
-    const auto per_worker = worker_memory_bytes(initial.numel(), data->train.size(),
-                                                cfg.cluster.workers);
+    const auto per_worker =
+      worker_memory_bytes(initial.numel(), data->train.size(), cfg.cluster.workers);
     const auto need = per_worker * static_cast<std::uint64_t>(cfg.cluster.workers);
     const auto avail = opts.memory_budget_bytes > 0
                          ? std::optional<std::uint64_t>(opts.memory_budget_bytes)
                          : available_memory_bytes();
     if (avail && need > *avail) {
       res.exit_code = 2;
-      res.message = "cluster.workers: " + std::to_string(cfg.cluster.workers) + " workers of the " +
-                    cfg.model.name + " need about " + bytes_text(need) + " (" +
-                    bytes_text(per_worker) + " each) but " +
-                    (opts.memory_budget_bytes > 0 ? "the run's memory budget is " + bytes_text(*avail)
-                                                  : "this machine has " + bytes_text(*avail) +
-                                                      " available") +
-                    "; use fewer workers or a smaller model";
+      res.message =
+        "cluster.workers: " + std::to_string(cfg.cluster.workers) + " workers of the " +
+        cfg.model.name + " need about " + bytes_text(need) + " (" + bytes_text(per_worker) +
+        " each) but " +
+        (opts.memory_budget_bytes > 0 ? "the run's memory budget is " + bytes_text(*avail)
+                                      : "this machine has " + bytes_text(*avail) + " available") +
+        "; use fewer workers or a smaller model";
       return res;
     }
   }
@@ -509,8 +517,7 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   }
   // Each leg of a resumed run draws its data in a fresh order (the workers are new
   // incarnations; replaying the first leg's order would over-weight the start of each shard).
-  const std::uint64_t resumes =
-    resume ? resume->resumes + 1 : 0;
+  const std::uint64_t resumes = resume ? resume->resumes + 1 : 0;
   const std::uint64_t worker_seed = cfg.run.seed + 0x9e3779b97f4a7c15ULL * resumes;
 
   const bool processes = cfg.cluster.mode == "processes";
@@ -624,19 +631,20 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   spawned->add(aggregator);
 
   // Every incarnation of worker `id` (the first, and any a rejoin fault spawns) is made here.
-  auto incarnations = std::make_shared<std::vector<std::uint64_t>>(
-    static_cast<std::size_t>(cfg.cluster.workers), 0);
-  auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller,
-                            counters, worker_seed, incarnations, recorder, coll,
-                            cuda_devices, hosted, spawned](worker_id id) {
+  auto incarnations =
+    std::make_shared<std::vector<std::uint64_t>>(static_cast<std::size_t>(cfg.cluster.workers), 0);
+  auto spawn_incarnation = [&sys, &cfg, base_rate, data, clock, aggregator, controller, counters,
+                            worker_seed, incarnations, recorder, coll, cuda_devices, hosted,
+                            spawned](worker_id id) {
     worker_params wp;
     if (cfg.output.trace)
       wp.recorder = recorder;
     wp.incarnation = (*incarnations)[id]++;
     const auto& net = cfg.network;
     wp.link_latency_s = net.worker_latency_s.empty() ? net.latency_s : net.worker_latency_s.at(id);
-    wp.link_bandwidth = 1e6 * (net.worker_bandwidth_mb_s.empty() ? net.bandwidth_mb_s
-                                                                 : net.worker_bandwidth_mb_s.at(id));
+    wp.link_bandwidth =
+      1e6 *
+      (net.worker_bandwidth_mb_s.empty() ? net.bandwidth_mb_s : net.worker_bandwidth_mb_s.at(id));
     wp.noise.kind = parse_step_noise(cfg.simulation.noise);
     wp.noise.mean = cfg.simulation.noise_mean;
     wp.noise.sigma = cfg.simulation.noise_sigma;
@@ -690,8 +698,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
                               at ? at->host : std::string("127.0.0.1"), tls_of(cfg));
     if (!port) {
       res.exit_code = 1;
-      res.message = "cluster.listen: cannot listen on " + cfg.cluster.listen + ": " +
-                    sys.render(port.error());
+      res.message =
+        "cluster.listen: cannot listen on " + cfg.cluster.listen + ": " + sys.render(port.error());
       for (auto* a : {&front_door, &aggregator, &evaluator, &recorder, &controller})
         caf::anon_send_exit(*a, caf::exit_reason::user_shutdown);
       return res;
@@ -704,13 +712,13 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
   for (std::int64_t i = 0; i < in_process; ++i) {
     const auto id = static_cast<worker_id>(i);
     // A worker that was out at the checkpoint stays out until its rejoin fault (null handle).
-    const bool out = resume && std::find(resume->live.begin(), resume->live.end(), id) ==
-                                 resume->live.end();
+    const bool out =
+      resume && std::find(resume->live.begin(), resume->live.end(), id) == resume->live.end();
     workers.push_back(out ? caf::actor() : spawn_incarnation(id));
   }
   // A resumed run plays what is left of the schedule (checkpoint_state.hpp).
-  auto faults = resume ? remaining_faults(cfg.faults, resume->faults, resume->elapsed_s)
-                       : cfg.faults;
+  auto faults =
+    resume ? remaining_faults(cfg.faults, resume->faults, resume->elapsed_s) : cfg.faults;
   caf::actor injector;
   if (!faults.empty()) {
     injector = spawn_fault_injector(sys, fault_injector_params{faults, clock, recorder, workers,
@@ -786,8 +794,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
                               : "hetsgd: resumed\n");
         };
         auto refused = [&](caf::error& e) {
-          std::cerr << "hetsgd: " << (pause ? "pause" : "resume") << " refused: "
-                    << sys.render(e) << "\n";
+          std::cerr << "hetsgd: " << (pause ? "pause" : "resume") << " refused: " << sys.render(e)
+                    << "\n";
         };
         const auto deadline = to_duration(cfg.cluster.request_timeout_s);
         if (pause)
@@ -802,7 +810,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
       simulation_limits limits;
       limits.stall_s = cfg.simulation.stall_s;
       // One instant can legitimately carry a message or two per worker and link event.
-      limits.max_messages_per_instant = 1000000 + 1000 * static_cast<std::uint64_t>(cfg.cluster.workers);
+      limits.max_messages_per_instant =
+        1000000 + 1000 * static_cast<std::uint64_t>(cfg.cluster.workers);
       simulation_driver driver(sys, *clock, limits,
                                [&counters] { return counters->current_computed(); });
       while (!done) {
@@ -812,7 +821,8 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
           break;
         }
         while (!done && !self->mailbox().empty())
-          self->receive(on_progress, on_done, on_down, caf::after(std::chrono::seconds(0)) >> [] {});
+          self->receive(
+            on_progress, on_done, on_down, caf::after(std::chrono::seconds(0)) >> [] {});
         stop_if_asked();
         toggle_if_asked();
       }
@@ -838,18 +848,20 @@ run_result run_training(const run_config& cfg, const run_options& opts) {
           on_progress(pm);
         },
         on_done, on_down,
-        caf::after(std::chrono::milliseconds(100)) >> [&] {
-          stop_if_asked();
-          toggle_if_asked();
-          if (std::chrono::steady_clock::now() - last_heard > silence_limit) {
-            res.exit_code = 1;
-            res.message = "aggregator unresponsive; giving up";
-            done = true;
-          }
-        });
+        caf::after(std::chrono::milliseconds(100)) >>
+          [&] {
+            stop_if_asked();
+            toggle_if_asked();
+            if (std::chrono::steady_clock::now() - last_heard > silence_limit) {
+              res.exit_code = 1;
+              res.message = "aggregator unresponsive; giving up";
+              done = true;
+            }
+          });
     }
   }
-  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  const double wall_s =
+    std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
   wall["wall_s"] = wall_s;
   if (wall.contains("sim_s") && wall["sim_s"].get<double>() > 0.0)
     wall["wall_s_per_sim_s"] = wall_s / wall["sim_s"].get<double>();

@@ -33,7 +33,7 @@ struct run_options {
   /// ("type": "round", "evaluation", "membership", "straggler", ...; docs/results.md). Called on
   /// the recorder's thread, so it must be quick and thread-safe; one that throws gets no more.
   std::function<void(const nlohmann::json& event)> on_event;
-  const std::atomic<bool>* stop_requested = nullptr;     ///< set by a Ctrl-C handler
+  const std::atomic<bool>* stop_requested = nullptr;  ///< set by a Ctrl-C handler
   /// Each increment (SIGUSR1 in `hetsgd run`) pauses the run, the next resumes it, as
   /// (pause_atom) and (resume_atom) would; read by the driver every 100 ms (real clock).
   const std::atomic<unsigned>* pause_toggles = nullptr;

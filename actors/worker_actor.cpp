@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <limits>
 #include <deque>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <optional>
 #include <utility>
@@ -51,18 +51,18 @@ struct worker_state {
   // The job in progress.
   worker_mode mode = worker_mode::push_and_wait;
   bool active = false;
-  std::uint64_t job_seq = 0;      ///< tags self-messages so a replaced job ignores stale ones
-  version_t version = 0;          ///< version the current work is tagged with
-  std::int64_t remaining = 0;     ///< samples still to compute in this job
+  std::uint64_t job_seq = 0;   ///< tags self-messages so a replaced job ignores stale ones
+  version_t version = 0;       ///< version the current work is tagged with
+  std::int64_t remaining = 0;  ///< samples still to compute in this job
   std::uint64_t job_samples = 0;
   double job_compute_s = 0.0;
-  double job_busy_s = 0.0;        ///< compute plus emulated slowness (what DBS measures)
+  double job_busy_s = 0.0;  ///< compute plus emulated slowness (what DBS measures)
   double job_loss_sum = 0.0;
   double share_begin = 0.0;
   double share_end = 0.0;
-  bool pacing = false;            ///< a delayed compute message (emulated slowness) is pending
+  bool pacing = false;  ///< a delayed compute message (emulated slowness) is pending
   // Local-steps mode (local_steps_total > 0): SGD steps on the replica between uploads.
-  std::int64_t job_batch = 0;               ///< samples per local step
+  std::int64_t job_batch = 0;  ///< samples per local step
   std::uint64_t local_steps_total = 0;
   std::uint64_t local_steps_done = 0;
   double local_lr = 0.0;
@@ -74,13 +74,13 @@ struct worker_state {
   std::optional<job_msg> stash;
   // Delayed-local mode after warm-up.
   bool delayed = false;
-  std::optional<job_msg> latest_global;     ///< newest global weights received
-  at::Tensor last_gradient;                 ///< gradient sum of the last push
+  std::optional<job_msg> latest_global;  ///< newest global weights received
+  at::Tensor last_gradient;              ///< gradient sum of the last push
   std::uint64_t last_samples = 0;
-  bool awaiting_base = false;               ///< pushed; waiting for W^version to continue
-  double dc_lambda = 0.0;                   ///< delay compensation λ of the local step
+  bool awaiting_base = false;  ///< pushed; waiting for W^version to continue
+  double dc_lambda = 0.0;      ///< delay compensation λ of the local step
 
-  double busy_since_s = -1.0;     ///< start of the compute span in progress (< 0: none; trace)
+  double busy_since_s = -1.0;  ///< start of the compute span in progress (< 0: none; trace)
   // Waiting for the aggregator since this clock time (< 0: not waiting).
   double waiting_since_s = -1.0;
   double runqueue_wait_at_push_s = -1.0;  ///< thread_runqueue_wait_s() when the wait began
@@ -88,9 +88,9 @@ struct worker_state {
   worker_stats_msg stats;
   bool stopped = false;
   // Injected faults.
-  double slowdown = 1.0;   ///< factor on the emulated time of every micro-batch
+  double slowdown = 1.0;     ///< factor on the emulated time of every micro-batch
   double disturbance = 1.0;  ///< factor of a disturbance fault, on top of a slowdown
-  bool paused = false;     ///< frozen: computes nothing, pushes nothing until resumed
+  bool paused = false;       ///< frozen: computes nothing, pushes nothing until resumed
   double paused_at_s = 0.0;  ///< when the current pause began
   // The run paused by its program (pause_atom): hold at the next micro-batch, and the deadline of
   // a push waits, since the aggregator cannot close a round while everyone holds.
@@ -137,8 +137,8 @@ using self_ptr = caf::stateful_actor<worker_state>*;
 void fail(self_ptr self, const std::string& what) {
   auto& st = self->state;
   self->send(st.p.aggregator, worker_failure_msg{st.p.id, what});
-  self->quit(caf::make_error(caf::sec::runtime_error,
-                             "worker " + std::to_string(st.p.id) + ": " + what));
+  self->quit(
+    caf::make_error(caf::sec::runtime_error, "worker " + std::to_string(st.p.id) + ": " + what));
 }
 
 void on_job(self_ptr self, job_msg& j);
@@ -267,8 +267,8 @@ void deliver_push(self_ptr self, std::uint64_t seq) {
             if (s.stopped || s.unacked.count(seq) == 0)
               return;  // answered another way (a probe) meanwhile
             fail(self, "no reply to push " + std::to_string(seq) + " within " +
-                           std::to_string(s.p.request_timeout_s) +
-                           " s: " + self->system().render(err));
+                         std::to_string(s.p.request_timeout_s) +
+                         " s: " + self->system().render(err));
           });
   if (own_deadline)
     self->delayed_send(self, to_duration(st.p.request_timeout_s), deadline_atom::value, seq);
@@ -288,7 +288,8 @@ void push_deadline(self_ptr self, std::uint64_t seq) {
 /// or handled at once. A stop is never lost: the run's end rides the reliable channel.
 void receive_answer(self_ptr self, job_msg& j) {
   auto& st = self->state;
-  const auto bytes = static_cast<std::uint64_t>(j.weights.value.defined() ? j.weights.value.nbytes() : 0);
+  const auto bytes =
+    static_cast<std::uint64_t>(j.weights.value.defined() ? j.weights.value.nbytes() : 0);
   auto t = st.link->send(st.p.clock->now_s(), bytes, link_direction::to_worker, !j.stop);
   if (t.lost) {
     st.stats.messages_lost += 1;
@@ -307,8 +308,8 @@ void ask_about(self_ptr self, std::uint64_t seq) {
   auto& st = self->state;
   if (st.stopped || st.unacked.count(seq) == 0)
     return;
-  self->request(st.p.aggregator, to_duration(st.p.request_timeout_s), probe_atom::value, st.p.id,
-                seq)
+  self
+    ->request(st.p.aggregator, to_duration(st.p.request_timeout_s), probe_atom::value, st.p.id, seq)
     .then(
       [=](probe_reply_msg& r) {
         auto& s = self->state;
@@ -319,11 +320,8 @@ void ask_about(self_ptr self, std::uint64_t seq) {
             s.stats.retransmits += 1;
             transmit(self, seq);  // arms the next probe
             return;
-          case probe_status::answered:
-            receive_answer(self, r.job);
-            break;
-          case probe_status::pending:
-            break;
+          case probe_status::answered: receive_answer(self, r.job); break;
+          case probe_status::pending: break;
         }
         auto& wait = s.probe_wait_s[seq];
         wait = std::min(2.0 * std::max(wait, s.p.link_probe_s), s.p.request_timeout_s / 4.0);
@@ -332,7 +330,7 @@ void ask_about(self_ptr self, std::uint64_t seq) {
       [=](caf::error& err) {
         if (!self->state.stopped)
           fail(self, "probe for push " + std::to_string(seq) +
-                         " not answered: " + self->system().render(err));
+                       " not answered: " + self->system().render(err));
       });
 }
 
@@ -485,8 +483,8 @@ void advance_delayed(self_ptr self) {
   load_job(self, base);
   load_flat_parameters(*st.model,
                        local_compensated_weights(base.weights.value, st.last_gradient,
-                                                 static_cast<double>(st.last_samples),
-                                                 st.local_lr, weights_then, st.dc_lambda));
+                                                 static_cast<double>(st.last_samples), st.local_lr,
+                                                 weights_then, st.dc_lambda));
   st.version = next_tag;
   st.remaining = st.job_batch;
   st.active = true;
@@ -553,8 +551,9 @@ void step(self_ptr self) {
     finish_job(self);
     return;
   }
-  auto n = st.mode == worker_mode::continuous ? st.p.micro_batch
-                                              : std::min<std::int64_t>(st.p.micro_batch, st.remaining);
+  auto n = st.mode == worker_mode::continuous
+             ? st.p.micro_batch
+             : std::min<std::int64_t>(st.p.micro_batch, st.remaining);
   auto idx = st.sampler->next(n);
   if (st.busy_since_s < 0.0)
     st.busy_since_s = st.p.clock->now_s();
@@ -634,8 +633,8 @@ void discard_job(self_ptr self) {
 bool confirm_early_job(self_ptr self, job_msg& j) {
   auto& st = self->state;
   st.early = false;
-  const bool stepped = j.apply_sum && j.version == st.version &&
-                       bit_hash(st.replica_weights) == j.apply_hash;
+  const bool stepped =
+    j.apply_sum && j.version == st.version && bit_hash(st.replica_weights) == j.apply_hash;
   const bool same_job = stepped && !j.restart && j.batch == st.job_batch &&
                         j.share_begin == st.share_begin && j.share_end == st.share_end &&
                         static_cast<worker_mode>(j.mode) == st.mode && j.local_steps == 0;
@@ -797,15 +796,9 @@ void deliver_down(self_ptr self) {
   auto m = std::move(st.inbox.front());
   st.inbox.pop_front();
   switch (m.kind) {
-    case inbound::answer:
-      on_reply(self, m.msg);
-      break;
-    case inbound::job:
-      on_job(self, m.msg);
-      break;
-    case inbound::upload_request:
-      on_upload_request(self, m.version);
-      break;
+    case inbound::answer: on_reply(self, m.msg); break;
+    case inbound::job: on_job(self, m.msg); break;
+    case inbound::upload_request: on_upload_request(self, m.version); break;
   }
 }
 
@@ -836,8 +829,9 @@ void reduce_for_round(self_ptr self, const reduce_request_msg& r) {
     return;
   // No payload kept (it cannot happen in the policies this transport carries): zeros, so that
   // the others are not left waiting.
-  auto payload = st.round_payload.defined() ? st.round_payload
-                                            : at::zeros_like(on_host(flatten_parameters(*st.model)));
+  auto payload = st.round_payload.defined()
+                   ? st.round_payload
+                   : at::zeros_like(on_host(flatten_parameters(*st.model)));
   st.round_payload = at::Tensor();
   if (r.weight != 1.0)
     payload.mul_(r.weight);  // the policy's a_k (e.g. WP-SGD's share of the work); ours alone
@@ -887,8 +881,8 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
     .then([=](job_msg& j) { on_job(self, j); },
           [=](caf::error& err) {
             fail(self, "join was not answered within " +
-                           std::to_string(self->state.p.request_timeout_s) +
-                           " s: " + self->system().render(err));
+                         std::to_string(self->state.p.request_timeout_s) +
+                         " s: " + self->system().render(err));
           });
   auto guarded = [=](auto&& fn) {
     try {
@@ -935,10 +929,10 @@ caf::behavior worker_actor(self_ptr self, worker_params params) {
       } else if (kind == "disturbance") {
         s.disturbance = on ? value : 1.0;
       } else if (kind == "delay") {
-        s.link->set_delay(on ? value : 0.0);    // seconds
+        s.link->set_delay(on ? value : 0.0);  // seconds
       } else if (kind == "drop") {
         const bool was_lossy = s.link->ever_lossy();
-        s.link->set_drop(on ? value : 0.0);     // probability per bulk message
+        s.link->set_drop(on ? value : 0.0);  // probability per bulk message
         // The answers to pushes already sent can be lost from now on: probe for them too.
         if (!was_lossy && s.link->ever_lossy())
           for (auto& [seq, push] : s.unacked)

@@ -21,9 +21,9 @@
 #include <memory>
 #include <string>
 
-#include "actors/step_time_model.hpp"
 #include "actors/round_collective.hpp"
 #include "actors/run_clock.hpp"
+#include "actors/step_time_model.hpp"
 #include "actors/worker_counters.hpp"
 #include "policies/policy_types.hpp"
 
@@ -33,16 +33,16 @@ struct labeled_data;
 
 struct worker_params {
   worker_id id = 0;
-  int workers = 1;                  ///< cluster size, for the initial shard split
-  double speed = 1.0;               ///< relative compute speed (1 = full speed of this machine)
-  double base_rate = 0.0;           ///< samples/s at speed 1 (0 = stretch measured compute)
+  int workers = 1;         ///< cluster size, for the initial shard split
+  double speed = 1.0;      ///< relative compute speed (1 = full speed of this machine)
+  double base_rate = 0.0;  ///< samples/s at speed 1 (0 = stretch measured compute)
   std::string model_name;
   /// Where the replica computes: "cpu" or "cuda:N" (checked usable before the worker starts).
   /// Payloads and weights cross in host memory either way.
   std::string device = "cpu";
   std::uint64_t seed = 0;
-  std::int64_t micro_batch = 32;    ///< samples per atomic unit of compute
-  double request_timeout_s = 120.0; ///< deadline of every request to the aggregator
+  std::int64_t micro_batch = 32;     ///< samples per atomic unit of compute
+  double request_timeout_s = 120.0;  ///< deadline of every request to the aggregator
   /// train.momentum and train.weight_decay: the replica of the aggregator's optimizer uses
   /// them (gradient rounds over an all-reduce, docs/processes.md).
   double momentum = 0.0;
@@ -54,16 +54,17 @@ struct worker_params {
   clock_ptr clock;
   caf::actor aggregator;
   caf::actor batch_controller;
-  std::shared_ptr<worker_counters> counters;  ///< survives the actor (crash accounting); may be null
-  caf::actor recorder;              ///< gets the worker's timeline spans (null: no trace)
+  std::shared_ptr<worker_counters>
+    counters;           ///< survives the actor (crash accounting); may be null
+  caf::actor recorder;  ///< gets the worker's timeline spans (null: no trace)
   /// cluster.transport = "gloo": payloads stay here and are summed in the round's all-reduce.
   collective_params collective;
   /// The network model of this worker's link (link faults come on top).
   double link_latency_s = 0.0;
-  double link_bandwidth = 0.0;      ///< bytes/s per direction (0 = unlimited)
+  double link_bandwidth = 0.0;  ///< bytes/s per direction (0 = unlimited)
   /// Simulated clock only: the seeded noise on each micro-batch's modelled time.
   step_noise_params noise;
-  std::uint64_t incarnation = 0;    ///< 0 for the first; keeps each incarnation's noise apart
+  std::uint64_t incarnation = 0;  ///< 0 for the first; keeps each incarnation's noise apart
 };
 
 /// Spawns a worker on its own thread.

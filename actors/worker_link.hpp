@@ -15,8 +15,8 @@ namespace hetsgd {
 enum class link_direction { to_aggregator, to_worker };
 
 struct link_transfer {
-  bool lost = false;        ///< dropped on the way: never delivered
-  double after_s = 0.0;     ///< seconds from now until delivery (when not lost)
+  bool lost = false;     ///< dropped on the way: never delivered
+  double after_s = 0.0;  ///< seconds from now until delivery (when not lost)
 };
 
 class worker_link {
@@ -34,7 +34,8 @@ class worker_link {
   /// Probability that a bulk message (a push, or the weights sent back) is lost (0: none).
   void set_drop(double probability) {
     drop_p_ = probability;
-    if (probability > 0.0) ever_lossy_ = true;
+    if (probability > 0.0)
+      ever_lossy_ = true;
   }
   /// Transfer rate cap of a `slow_link` fault, bytes/s (0: none); the lower of it and the
   /// network model's rate applies.

@@ -1,8 +1,8 @@
 #include "actors/worker_process.hpp"
 
+#include <unistd.h>
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -36,8 +36,7 @@ std::string host_name() {
 /// `budget_s` is spent. Null handle and `why` on failure.
 caf::actor connect(caf::actor_system& sys, const worker_process_options& o, double budget_s,
                    std::string& why) {
-  const auto deadline =
-    std::chrono::steady_clock::now() + std::chrono::duration<double>(budget_s);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(budget_s);
   auto backoff = std::chrono::milliseconds(100);
   for (;;) {
     auto door = connect_actor(sys, o.host, o.port, o.tls);
@@ -156,9 +155,11 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     wp.weight_decay = cfg.train.weight_decay;
     wp.link_probe_s = cfg.cluster.link_probe_s;
     const auto& net = cfg.network;
-    wp.link_latency_s = net.worker_latency_s.empty() ? net.latency_s : net.worker_latency_s.at(a.id);
-    wp.link_bandwidth = 1e6 * (net.worker_bandwidth_mb_s.empty() ? net.bandwidth_mb_s
-                                                                 : net.worker_bandwidth_mb_s.at(a.id));
+    wp.link_latency_s =
+      net.worker_latency_s.empty() ? net.latency_s : net.worker_latency_s.at(a.id);
+    wp.link_bandwidth =
+      1e6 *
+      (net.worker_bandwidth_mb_s.empty() ? net.bandwidth_mb_s : net.worker_bandwidth_mb_s.at(a.id));
     wp.data = data;
     // The aggregator's run clock as seen from here: its reading plus half the round trip.
     wp.clock = std::make_shared<real_clock>(a.clock_now_s + rtt_s / 2);
@@ -170,8 +171,10 @@ worker_process_result run_worker_process(const worker_process_options& o) {
       const auto b = query_backends();
       if (!b.nccl_usable) {
         res.exit_code = 2;
-        res.message = "worker " + std::to_string(a.id) + ": cluster.transport \"nccl\" cannot be "
-                      "used here: " + b.nccl_error;
+        res.message = "worker " + std::to_string(a.id) +
+                      ": cluster.transport \"nccl\" cannot be "
+                      "used here: " +
+                      b.nccl_error;
         return res;
       }
       // NCCL needs a device of its own per rank: the one this worker computes on, else the
@@ -183,18 +186,19 @@ worker_process_result run_worker_process(const worker_process_options& o) {
     if (a.rendezvous) {
       wp.collective.backend = cfg.cluster.transport;
       wp.collective.rendezvous = a.rendezvous;
-      wp.collective.host = o.collective_host.empty() ? (is_loopback(o.host) ? "127.0.0.1" : host_name())
-                                                     : o.collective_host;
-      wp.collective.timeout_s = std::min(cfg.cluster.request_timeout_s,
-                                         std::max(5.0, cfg.cluster.heartbeat_timeout_s));
+      wp.collective.host = o.collective_host.empty()
+                             ? (is_loopback(o.host) ? "127.0.0.1" : host_name())
+                             : o.collective_host;
+      wp.collective.timeout_s =
+        std::min(cfg.cluster.request_timeout_s, std::max(5.0, cfg.cluster.heartbeat_timeout_s));
     }
     auto counters = std::make_shared<worker_counters>();
     wp.counters = counters;
     auto worker = spawn_worker(sys, std::move(wp));
     self->monitor(worker);
     self->monitor(a.aggregator);
-    std::cerr << "hetsgd worker: joined " << where << " as worker " << a.id << " (speed "
-              << a.speed << ")\n";
+    std::cerr << "hetsgd worker: joined " << where << " as worker " << a.id << " (speed " << a.speed
+              << ")\n";
     bool lost_aggregator = false;
     bool finished = false;
     std::string reason;
@@ -229,16 +233,16 @@ worker_process_result run_worker_process(const worker_process_options& o) {
           caf::anon_send_exit(worker, caf::exit_reason::user_shutdown);
         }
       },
-      caf::after(beat) >> [&] {
-        if (std::chrono::steady_clock::now() >= next_beat)
-          send_beat();
-      });
+      caf::after(beat) >>
+        [&] {
+          if (std::chrono::steady_clock::now() >= next_beat)
+            send_beat();
+        });
     if (!lost_aggregator) {
       const bool clean = reason.empty() || reason.find("user_shutdown") != std::string::npos ||
                          reason.find("normal") != std::string::npos;
       res.exit_code = clean ? 0 : 1;
-      res.message = "worker " + std::to_string(a.id) +
-                    (clean ? " finished" : " failed: " + reason);
+      res.message = "worker " + std::to_string(a.id) + (clean ? " finished" : " failed: " + reason);
       return res;
     }
     std::cerr << "hetsgd worker: lost the aggregator (" << reason << "); joining again within "

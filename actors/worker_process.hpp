@@ -16,7 +16,7 @@ struct worker_process_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
   std::string token;
-  double speed = 0.0;          ///< > 0: overrides the config's speed for this worker
+  double speed = 0.0;  ///< > 0: overrides the config's speed for this worker
   std::string device = "cpu";
   /// The address other workers reach this one at for the round groups (cluster.transport =
   /// "gloo"); "" = loopback when the aggregator is on loopback, else this host's name.
@@ -32,7 +32,7 @@ struct worker_process_options {
 };
 
 struct worker_process_result {
-  int exit_code = 0;       ///< 0 the run ended normally, 1 failure, 2 refused (token, device)
+  int exit_code = 0;  ///< 0 the run ended normally, 1 failure, 2 refused (token, device)
   std::string message;
   std::int64_t worker_id = -1;
 };

@@ -97,7 +97,7 @@ int run_compare(const compare_request& req) {
     return exit_usage;
   }
   const auto& cfg = std::get<loaded_config>(base).cfg;
-  const std::string out = !req.out_dir.empty()       ? req.out_dir
+  const std::string out = !req.out_dir.empty()      ? req.out_dir
                           : !cfg.output.dir.empty() ? cfg.output.dir
                                                     : default_run_directory(cfg, "-compare");
 
@@ -117,8 +117,8 @@ int run_compare(const compare_request& req) {
     return exit_runtime;
   }
   std::cout << "hetsgd compare: " << req.policies.size() << " policies on " << cfg.cluster.workers
-            << " workers (" << cfg.model.name << ", " << cfg.cluster.clock
-            << " clock), output in " << out << "\n"
+            << " workers (" << cfg.model.name << ", " << cfg.cluster.clock << " clock), output in "
+            << out << "\n"
             << std::flush;
 
   std::vector<comparison_row> rows;
@@ -176,8 +176,10 @@ int run_compare(const compare_request& req) {
   std::filesystem::create_directories(out, ec);
   std::ofstream(out + "/comparison.json") << json.dump(2) << "\n";
   std::ofstream(out + "/comparison.md") << md;
-  std::cout << "\n" << md << "\nhetsgd compare: wrote " << out << "/comparison.md and "
-            << out << "/comparison.json\n" << std::flush;
+  std::cout << "\n"
+            << md << "\nhetsgd compare: wrote " << out << "/comparison.md and " << out
+            << "/comparison.json\n"
+            << std::flush;
   if (cfg.output.plots) {
     auto msg = run_compare_plot_script(out);
     if (!msg.empty())

@@ -14,7 +14,7 @@ struct compare_request {
   std::vector<std::string> policies;
   std::vector<std::string> sets;
   std::string out_dir;  ///< "" = output.dir, else runs/<run.name>-compare-<timestamp>
-  const std::atomic<bool>* stop = nullptr;     ///< Ctrl-C: the current run ends, the rest are skipped
+  const std::atomic<bool>* stop = nullptr;  ///< Ctrl-C: the current run ends, the rest are skipped
 };
 
 /// Exit code: 0 when at least one policy ran, 2 for a bad config or an unknown policy name

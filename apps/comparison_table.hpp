@@ -17,15 +17,15 @@ const std::vector<std::string>& baseline_policies();
 struct comparison_row {
   std::string policy;
   std::string run_dir;
-  std::optional<std::string> error;         ///< set when the policy's run failed
-  std::optional<double> time_to_target_s;   ///< null: target never reached
+  std::optional<std::string> error;        ///< set when the policy's run failed
+  std::optional<double> time_to_target_s;  ///< null: target never reached
   std::optional<double> final_accuracy;
   double utilization = 0.0;
   std::uint64_t rounds = 0;
   std::uint64_t bytes_moved = 0;
   std::uint64_t samples_dropped = 0;
   double elapsed_s = 0.0;
-  std::optional<double> speedup_vs_ssgd;         ///< ssgd's time to target / this one's
+  std::optional<double> speedup_vs_ssgd;  ///< ssgd's time to target / this one's
   std::optional<double> speedup_vs_best_baseline;
 };
 

@@ -43,8 +43,7 @@ local_workers::local_workers(const std::string& self_exe, std::uint16_t port, in
 }
 
 int local_workers::finish(double grace_s) {
-  const auto deadline =
-    std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
   int failed = 0;
   bool killed = false;
   while (!pids_.empty()) {

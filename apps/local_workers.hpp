@@ -13,7 +13,7 @@
 namespace hetsgd {
 
 class local_workers {
-public:
+ public:
   /// Starts `count` copies of `self_exe worker --connect 127.0.0.1:port --exit-with-parent`,
   /// with `token` in their environment (HETSGD_TOKEN), never on their command line, and
   /// `extra` arguments after those (e.g. the TLS files).
@@ -24,7 +24,7 @@ public:
   int finish(double grace_s);
   ~local_workers();
 
-private:
+ private:
   std::vector<pid_t> pids_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -14,16 +16,14 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
-#include <sys/prctl.h>
-#include <unistd.h>
 
 #include "actors/network_config.hpp"
 #include "actors/training_run.hpp"
 #include "actors/worker_process.hpp"
-#include "apps/local_workers.hpp"
-#include "apps/shutdown_deadline.hpp"
 #include "apps/compare_command.hpp"
+#include "apps/local_workers.hpp"
 #include "apps/run_directory.hpp"
+#include "apps/shutdown_deadline.hpp"
 #include "config/config_loader.hpp"
 #include "config/config_reference.hpp"
 #include "config/effective_toml.hpp"
@@ -127,8 +127,8 @@ int cmd_run(const std::string& path, const std::vector<std::string>& sets, std::
   hetsgd::run_options opts;
   opts.out_dir = out;
   // The token, if any, stays out of config.toml and of what worker processes are sent.
-  opts.effective_toml = hetsgd::redact_secrets(resume_dir.empty() ? loaded.effective_toml
-                                                                  : resumed_toml);
+  opts.effective_toml =
+    hetsgd::redact_secrets(resume_dir.empty() ? loaded.effective_toml : resumed_toml);
   opts.resume = !resume_dir.empty();
   opts.stop_requested = &g_stop;
   opts.pause_toggles = &g_pause_toggles;
@@ -233,16 +233,18 @@ int cmd_info() {
             << "collectives (cluster.transport):\n"
             << "  local  compiled in, usable (threads of one process)\n"
             << "  gloo   " << (b.gloo ? "compiled in, " : "not compiled in (install libgloo-dev)")
-            << (b.gloo ? (b.gloo_usable ? std::string("usable (TCP)") : "not usable: " + b.gloo_error)
-                       : std::string())
+            << (b.gloo
+                  ? (b.gloo_usable ? std::string("usable (TCP)") : "not usable: " + b.gloo_error)
+                  : std::string())
             << "\n"
             << "  nccl   " << (b.nccl ? "compiled in, " : "not compiled in (see docs/gpu.md)")
             << (b.nccl ? (b.nccl_usable ? std::string("usable") : "not usable: " + b.nccl_error)
                        : std::string())
             << "\n"
             << "cuda kernels: " << (b.cuda ? "compiled in" : "not built") << "\n"
-            << "tls: " << (hetsgd::tls_compiled_in() ? "compiled in (libcaf_openssl; cluster.tls_*)"
-                                                      : "not compiled in (libcaf_openssl not found)")
+            << "tls: "
+            << (hetsgd::tls_compiled_in() ? "compiled in (libcaf_openssl; cluster.tls_*)"
+                                          : "not compiled in (libcaf_openssl not found)")
             << "\n"
             << "compute devices (worker --device): cpu"
             << (b.torch_cuda_devices > 0
@@ -271,13 +273,14 @@ int main(int argc, char** argv) {
   auto* run_config = run->add_option("config", config_path, "TOML config file");
   auto* run_set =
     run->add_option("--set", sets, "Override a config key: key=value (value read as TOML)");
-  auto* run_out = run->add_option("--out", out, "Output directory (default runs/<name>-<timestamp>)");
+  auto* run_out =
+    run->add_option("--out", out, "Output directory (default runs/<name>-<timestamp>)");
   // A resumed run is the same run: its config.toml, its directory, no overrides (the checkpoint
   // was written for that config, and its hash is checked).
-  auto* run_resume = run->add_option(
-    "--resume", resume_dir,
-    "Continue the run in RUN_DIR from its checkpoint (needs checkpoint.every_s or "
-    "checkpoint.every_rounds); takes no CONFIG, --set or --out");
+  auto* run_resume =
+    run->add_option("--resume", resume_dir,
+                    "Continue the run in RUN_DIR from its checkpoint (needs checkpoint.every_s or "
+                    "checkpoint.every_rounds); takes no CONFIG, --set or --out");
   run_resume->excludes(run_config)->excludes(run_set)->excludes(run_out);
   run->callback([&] {
     if (config_path.empty() && resume_dir.empty())
@@ -317,8 +320,7 @@ int main(int argc, char** argv) {
   bool exit_with_parent = false;
   auto* worker = app.add_subcommand(
     "worker", "Join an aggregator as one worker; the config comes from the aggregator");
-  worker->add_option("--connect", connect, "HOST:PORT of `hetsgd aggregator --listen`")
-    ->required();
+  worker->add_option("--connect", connect, "HOST:PORT of `hetsgd aggregator --listen`")->required();
   worker->add_option("--token", wopt.token, "The run's shared secret")->envname("HETSGD_TOKEN");
   worker->add_option("--speed", wopt.speed, "Relative speed of this worker (default: the config's)")
     ->check(CLI::PositiveNumber);

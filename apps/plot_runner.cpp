@@ -2,10 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/wait.h>
 #include <cstdlib>
 #include <filesystem>
 #include <iomanip>
-#include <sys/wait.h>
 
 #ifndef HETSGD_SOURCE_DIR
 #define HETSGD_SOURCE_DIR "."
@@ -35,7 +35,8 @@ void print_summary_digest(const std::string& summary_json, std::ostream& os) {
     os << std::setprecision(1) << j["time_to_target_s"].get<double>() << " s"
        << std::setprecision(3);
   os << "\n";
-  os << "  elapsed         " << j["elapsed_s"].get<double>() << " s, " << j["rounds"] << " rounds\n";
+  os << "  elapsed         " << j["elapsed_s"].get<double>() << " s, " << j["rounds"]
+     << " rounds\n";
   os << "  samples         computed " << j["samples_computed"] << ", applied "
      << j["samples_applied"] << ", dropped " << j["samples_dropped"] << ", in flight at end "
      << j["samples_in_flight_at_end"] << "\n";

@@ -13,7 +13,7 @@
 namespace hetsgd {
 
 class shutdown_deadline {
-public:
+ public:
   shutdown_deadline() = default;
   shutdown_deadline(const shutdown_deadline&) = delete;
   shutdown_deadline& operator=(const shutdown_deadline&) = delete;
@@ -23,7 +23,7 @@ public:
   void arm(std::chrono::seconds limit, int code, std::string what);
   void disarm();
 
-private:
+ private:
   std::mutex mutex_;
   std::condition_variable cv_;
   bool disarmed_ = false;

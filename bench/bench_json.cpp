@@ -73,7 +73,8 @@ void write(const nlohmann::json& j, const std::string& out) {
   std::filesystem::create_directories(std::filesystem::path(out).parent_path());
   std::ofstream f(out);
   f << j.dump(2) << "\n";
-  std::cout << j.dump(2) << "\n" << "written to " << out << "\n";
+  std::cout << j.dump(2) << "\n"
+            << "written to " << out << "\n";
 }
 
 }  // namespace hetsgd::bench

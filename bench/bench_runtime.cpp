@@ -46,14 +46,15 @@
 
 namespace {
 
-using nlohmann::json;
 using hetsgd::bench::header;
 using hetsgd::bench::load;
 using hetsgd::bench::median;
 using hetsgd::bench::write;
+using nlohmann::json;
 
-json run_once(const hetsgd::loaded_config& lc, const std::shared_ptr<const hetsgd::fashion_mnist>& data,
-              double solo, const std::string& out_dir) {
+json run_once(const hetsgd::loaded_config& lc,
+              const std::shared_ptr<const hetsgd::fashion_mnist>& data, double solo,
+              const std::string& out_dir) {
   hetsgd::run_options opts;
   opts.out_dir = out_dir;
   opts.effective_toml = lc.effective_toml;
@@ -77,39 +78,37 @@ measured_setup measure_setup(const hetsgd::loaded_config& lc, const std::string&
   measured_setup m;
   m.data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
   hetsgd::pin_compute_threads_to_one();
-  m.solo_samples_per_s = hetsgd::measure_solo_throughput(model, m.data->train,
-                                                         lc.cfg.train.micro_batch, 1.0,
-                                                         lc.cfg.run.seed);
+  m.solo_samples_per_s = hetsgd::measure_solo_throughput(
+    model, m.data->train, lc.cfg.train.micro_batch, 1.0, lc.cfg.run.seed);
   return m;
 }
-
 
 int bench_compute(const std::string& config, const std::string& model, int reps, double seconds,
                   const std::string& commit, const std::string& out) {
   hetsgd::pin_compute_threads_to_one();
   // One worker at full speed, one micro-batch per job, so the runtime does exactly the plain
   // loop's work plus its own: messages, flat weights, the aggregator's optimizer step.
-  auto lc = load(config, {"model.name=" + model, "cluster.workers=1", "cluster.speeds=[1.0]",
-                          "policy.name=ssgd", "train.batch=64", "train.micro_batch=64",
-                          "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
-                          "train.eval_every_s=100000", "output.plots=false",
-                          "output.progress_every_s=0"});
+  auto lc =
+    load(config, {"model.name=" + model, "cluster.workers=1", "cluster.speeds=[1.0]",
+                  "policy.name=ssgd", "train.batch=64", "train.micro_batch=64",
+                  "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
+                  "train.eval_every_s=100000", "output.plots=false", "output.progress_every_s=0"});
   auto data = hetsgd::shared_fashion_mnist(lc.cfg.data.path);
   std::vector<double> plain, kernel, runtime, runtime_compute_only;
   for (int r = 0; r < reps; ++r) {
-    plain.push_back(hetsgd::bench::plain_libtorch_loop_samples_per_s(model, data->train, 64, seconds,
-                                                                     lc.cfg.run.seed));
+    plain.push_back(hetsgd::bench::plain_libtorch_loop_samples_per_s(model, data->train, 64,
+                                                                     seconds, lc.cfg.run.seed));
     // hetsgd's compute kernel alone (accumulate_gradients on one thread, no actors, no update).
-    kernel.push_back(hetsgd::measure_solo_throughput(model, data->train, 64, seconds / 2,
-                                                     lc.cfg.run.seed));
+    kernel.push_back(
+      hetsgd::measure_solo_throughput(model, data->train, 64, seconds / 2, lc.cfg.run.seed));
     auto s = run_once(lc, data, 1.0, "/tmp/hetsgd_bench_compute");
     double applied = s["samples_applied"].get<double>();
     runtime.push_back(applied / s["elapsed_s"].get<double>());
     runtime_compute_only.push_back(s["per_worker"][0]["samples"].get<double>() /
                                    s["per_worker"][0]["compute_s"].get<double>());
-    std::cerr << "rep " << r << ": plain " << plain.back() << " samples/s, kernel "
-              << kernel.back() << ", hetsgd " << runtime.back() << " (pure compute "
-              << runtime_compute_only.back() << ")\n";
+    std::cerr << "rep " << r << ": plain " << plain.back() << " samples/s, kernel " << kernel.back()
+              << ", hetsgd " << runtime.back() << " (pure compute " << runtime_compute_only.back()
+              << ")\n";
   }
   auto j = header("compute", commit, lc);
   j["description"] =
@@ -131,11 +130,11 @@ int bench_compute(const std::string& config, const std::string& model, int reps,
 
 int bench_overhead(const std::string& config, const std::string& model, int reps, double seconds,
                    const std::string& commit, const std::string& out) {
-  auto lc = load(config, {"model.name=" + model, "cluster.workers=4",
-                          "cluster.speeds=[1.0,1.0,0.5,0.25]", "policy.name=ssgd",
-                          "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
-                          "train.eval_every_s=100000", "output.plots=false",
-                          "output.progress_every_s=0"});
+  auto lc =
+    load(config,
+         {"model.name=" + model, "cluster.workers=4", "cluster.speeds=[1.0,1.0,0.5,0.25]",
+          "policy.name=ssgd", "train.max_samples=0", "train.max_seconds=" + std::to_string(seconds),
+          "train.eval_every_s=100000", "output.plots=false", "output.progress_every_s=0"});
   const auto setup = measure_setup(lc, model);
   const double solo = setup.solo_samples_per_s;
   json runs = json::array();
@@ -207,11 +206,16 @@ double rounds_to_target(const std::string& run_dir, double target) {
 /// `seconds`, test accuracy every 0.5 s against `target`.
 std::vector<std::string> comparison_sets(const std::string& model, const std::string& policy,
                                          double seconds, double target) {
-  return {"model.name=" + model, "policy.name=" + policy, "cluster.workers=4",
-          "cluster.speeds=[1.0,1.0,0.5,0.25]", "train.max_samples=0",
+  return {"model.name=" + model,
+          "policy.name=" + policy,
+          "cluster.workers=4",
+          "cluster.speeds=[1.0,1.0,0.5,0.25]",
+          "train.max_samples=0",
           "train.max_seconds=" + std::to_string(seconds),
-          "train.target_accuracy=" + std::to_string(target), "train.eval_every_s=0.5",
-          "output.plots=false", "output.progress_every_s=0"};
+          "train.target_accuracy=" + std::to_string(target),
+          "train.eval_every_s=0.5",
+          "output.plots=false",
+          "output.progress_every_s=0"};
 }
 
 /// The same cluster (data, seed, speeds [1, 1, 0.5, 0.25]) under each policy, one JSON line per
@@ -272,12 +276,13 @@ int bench_policies(const std::string& config, const std::string& model, double s
   json claims = header("policy_claims", commit, base);
   claims["target_accuracy"] = target;
   claims["best_baseline"] = best.empty() ? json(nullptr) : json(best);
-  claims["abs_sgd_speedup_vs_best_baseline"] = best.empty() ? json(nullptr)
-                                                             : ratio("time_to_target_s", "abs_sgd", best);
+  claims["abs_sgd_speedup_vs_best_baseline"] =
+    best.empty() ? json(nullptr) : ratio("time_to_target_s", "abs_sgd", best);
   claims["abs_sgd_goal"] = 1.30;
   claims["dbs_speedup_vs_ssgd"] = ratio("time_to_target_s", "dbs", "ssgd");
   claims["dbs_final_accuracy_minus_ssgd"] =
-    by_policy.count("dbs") && by_policy.count("ssgd") && by_policy["dbs"]["final_accuracy"].is_number() &&
+    by_policy.count("dbs") && by_policy.count("ssgd") &&
+        by_policy["dbs"]["final_accuracy"].is_number() &&
         by_policy["ssgd"]["final_accuracy"].is_number()
       ? json(by_policy["dbs"]["final_accuracy"].get<double>() -
              by_policy["ssgd"]["final_accuracy"].get<double>())
@@ -325,9 +330,9 @@ fault_timings read_fault_timings(const std::string& run_dir, int crashed, int re
 /// Every policy with and without one crash (worker 1, rejoining later) and one 4x slowdown
 /// (worker 0, a fast one): accuracy and time to target side by side, and the crash-detection and
 /// rejoin latencies, one JSON line per policy.
-int bench_faults(const std::string& config, const std::string& model, double seconds,
-                 double target, const std::vector<std::string>& policies,
-                 const std::string& commit, const std::string& out) {
+int bench_faults(const std::string& config, const std::string& model, double seconds, double target,
+                 const std::vector<std::string>& policies, const std::string& commit,
+                 const std::string& out) {
   auto base = load(config, {"model.name=" + model});
   const auto setup = measure_setup(base, model);
   const double crash_at = 0.25 * seconds, rejoin_at = 0.5 * seconds;
@@ -462,7 +467,7 @@ int main(int argc, char** argv) {
     sc->add_option("--out", out, "output JSON path")->required();
   }
   double target = 0.80;
-  std::vector<std::string> policies{"ssgd", "asgd",   "ssp",    "backup", "local_sgd",
+  std::vector<std::string> policies{"ssgd", "asgd",    "ssp",    "backup", "local_sgd",
                                     "abs",  "abs_sgd", "od_sgd", "wp_sgd", "dbs"};
   auto* cmp = app.add_subcommand("policies", "every policy on the same cluster, one line each");
   cmp->add_option("--config", config, "base config");
@@ -568,8 +573,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("stragglers"))
       return hetsgd::bench::bench_straggler_matrix(matrix);
     if (app.got_subcommand("sim_scale"))
-      return hetsgd::bench::bench_sim_scale(scale,
-                                            std::filesystem::read_symlink("/proc/self/exe"));
+      return hetsgd::bench::bench_sim_scale(scale, std::filesystem::read_symlink("/proc/self/exe"));
     if (app.got_subcommand("collectives"))
       return hetsgd::bench::bench_collectives(coll,
                                               std::filesystem::read_symlink("/proc/self/exe"));

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <map>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "actors/network_config.hpp"
@@ -34,7 +34,8 @@ struct networked_config : caf::actor_system_config {
 /// The same iteration rule as bench/torch_allreduce.py: about 5 × 64 MiB moved per size, at
 /// least 5 and at most 200 operations.
 int iterations_for(std::int64_t bytes) {
-  return static_cast<int>(std::max<std::int64_t>(5, std::min<std::int64_t>(200, (5LL << 26) / bytes)));
+  return static_cast<int>(
+    std::max<std::int64_t>(5, std::min<std::int64_t>(200, (5LL << 26) / bytes)));
 }
 
 double busbw_factor(int n) {
@@ -68,10 +69,10 @@ json run_hetsgd_sweep(const collectives_options& o, const std::string& self_exe,
   std::filesystem::remove(rows_file);
   std::vector<pid_t> pids;
   for (int r = 0; r < o.ranks; ++r)
-    pids.push_back(spawn_child({self_exe, "collective_rank", "--port", std::to_string(*port),
-                                "--rank", std::to_string(r), "--ranks", std::to_string(o.ranks),
-                                "--backend", o.backend, "--sizes", join_sizes(o.sizes), "--out",
-                                rows_file}));
+    pids.push_back(
+      spawn_child({self_exe, "collective_rank", "--port", std::to_string(*port), "--rank",
+                   std::to_string(r), "--ranks", std::to_string(o.ranks), "--backend", o.backend,
+                   "--sizes", join_sizes(o.sizes), "--out", rows_file}));
   const auto status = wait_children(pids, std::chrono::seconds(o.timeout_s));
   anon_send_exit(store, caf::exit_reason::user_shutdown);
   for (std::size_t r = 0; r < status.size(); ++r)
@@ -85,10 +86,10 @@ json run_hetsgd_sweep(const collectives_options& o, const std::string& self_exe,
 json run_torch_sweep(const collectives_options& o, const std::string& tmp) {
   const std::string out = tmp + "/torch_rows.json";
   std::filesystem::remove(out);
-  const int rc = run_child({o.python, o.torch_script, "--ranks", std::to_string(o.ranks),
-                            "--sizes", join_sizes(o.sizes), "--out", out,
-                            "--timeout-s", std::to_string(o.timeout_s)},
-                           std::chrono::seconds(o.timeout_s + 30));
+  const int rc =
+    run_child({o.python, o.torch_script, "--ranks", std::to_string(o.ranks), "--sizes",
+               join_sizes(o.sizes), "--out", out, "--timeout-s", std::to_string(o.timeout_s)},
+              std::chrono::seconds(o.timeout_s + 30));
   if (rc != 0)
     throw std::runtime_error("torch sweep exited with " + std::to_string(rc));
   return read_json(out);
@@ -104,8 +105,8 @@ void keep_best(std::map<std::int64_t, json>& best, const json& rows) {
       best[bytes] = row;
       continue;
     }
-    const auto wrong = std::max(it->second["wrong"].get<std::int64_t>(),
-                                row["wrong"].get<std::int64_t>());
+    const auto wrong =
+      std::max(it->second["wrong"].get<std::int64_t>(), row["wrong"].get<std::int64_t>());
     if (row["time_us"].get<double>() < it->second["time_us"].get<double>())
       it->second = row;
     it->second["wrong"] = wrong;
@@ -119,8 +120,8 @@ int collective_rank(const std::string& host, int port, int rank, const collectiv
   caf::actor_system sys{cfg};
   auto store = sys.middleman().remote_actor(host, static_cast<std::uint16_t>(port));
   if (!store) {
-    std::cerr << "collective_rank " << rank << ": cannot reach the store at " << host << ":"
-              << port << ": " << sys.render(store.error()) << "\n";
+    std::cerr << "collective_rank " << rank << ": cannot reach the store at " << host << ":" << port
+              << ": " << sys.render(store.error()) << "\n";
     return 1;
   }
   rendezvous_client client{sys, *store};
@@ -186,9 +187,9 @@ int bench_collectives(const collectives_options& o, const std::string& self_exe)
     if (b <= 0 || b % 4 != 0)
       throw std::runtime_error("--sizes: " + std::to_string(b) +
                                " is not a positive multiple of 4 bytes");
-  const std::string tmp = (std::filesystem::temp_directory_path() /
-                           ("hetsgd_collectives_" + std::to_string(getpid())))
-                            .string();
+  const std::string tmp =
+    (std::filesystem::temp_directory_path() / ("hetsgd_collectives_" + std::to_string(getpid())))
+      .string();
   std::filesystem::create_directories(tmp);
   std::map<std::int64_t, json> ours, theirs;
   std::string torch_version, torch_error;
@@ -228,8 +229,7 @@ int bench_collectives(const collectives_options& o, const std::string& self_exe)
     wrong_total += row["wrong"].get<std::int64_t>();
     if (auto it = theirs.find(bytes); it != theirs.end()) {
       r["torch"] = it->second;
-      const double ratio =
-        row["busbw_gb_s"].get<double>() / it->second["busbw_gb_s"].get<double>();
+      const double ratio = row["busbw_gb_s"].get<double>() / it->second["busbw_gb_s"].get<double>();
       r["busbw_ratio"] = ratio;
       if (bytes >= (1 << 20) && ratio < 1.0)
         goal_met = false;

@@ -15,11 +15,11 @@ struct collectives_options {
   int ranks = 2;
   std::vector<std::int64_t> sizes{4096,    16384,   65536,    262144,
                                   1048576, 4194304, 16777216, 67108864};  ///< bytes
-  int reps = 2;                          ///< alternating (hetsgd, torch) rounds; best time kept
-  std::string backend = "gloo";          ///< hetsgd's collective backend under test
+  int reps = 2;                  ///< alternating (hetsgd, torch) rounds; best time kept
+  std::string backend = "gloo";  ///< hetsgd's collective backend under test
   std::string torch_script = "bench/torch_allreduce.py";  ///< "" skips the torch side
   std::string python = "/usr/bin/python3";
-  int timeout_s = 300;                   ///< per sweep; children are killed after it
+  int timeout_s = 300;  ///< per sweep; children are killed after it
   std::string commit = "unknown";
   std::string out;
 };

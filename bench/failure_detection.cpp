@@ -35,7 +35,7 @@ double seconds_since(steady::time_point t0) {
 
 /// Reads a growing events.jsonl line by line, from where it stopped last time.
 class event_tail {
-public:
+ public:
   explicit event_tail(std::string path) : path_(std::move(path)) {}
 
   /// Waits until an event satisfying `want` is appended (or was, since the last call), at most
@@ -65,7 +65,7 @@ public:
     }
   }
 
-private:
+ private:
   std::string path_;
   std::size_t offset_ = 0;
 };
@@ -105,24 +105,28 @@ struct worker_proc {
 
 int bench_detection(const detection_options& o, const std::string& self_exe) {
   namespace fs = std::filesystem;
-  const std::string bin =
-    o.hetsgd.empty() ? (fs::path(self_exe).parent_path().parent_path() / "hetsgd").string()
-                     : o.hetsgd;
+  const std::string bin = o.hetsgd.empty()
+                            ? (fs::path(self_exe).parent_path().parent_path() / "hetsgd").string()
+                            : o.hetsgd;
   if (!fs::exists(bin))
     throw std::runtime_error("no hetsgd binary at " + bin + " (give --hetsgd)");
   const fs::path dir = "/tmp/hetsgd_bench_detection";
   fs::remove_all(dir);
   fs::create_directories(dir);
   std::vector<std::string> sets{
-    "model.name=\"mlp\"", "cluster.heartbeat_s=" + std::to_string(o.heartbeat_s),
+    "model.name=\"mlp\"",
+    "cluster.heartbeat_s=" + std::to_string(o.heartbeat_s),
     "cluster.heartbeat_timeout_s=" + std::to_string(o.heartbeat_timeout_s),
-    "train.max_samples=1000000000", "train.eval_every_s=5", "output.plots=false",
-    "output.progress_every_s=0", "cluster.request_timeout_s=60"};
+    "train.max_samples=1000000000",
+    "train.eval_every_s=5",
+    "output.plots=false",
+    "output.progress_every_s=0",
+    "cluster.request_timeout_s=60"};
   for (auto& s : cluster_sets(std::vector<double>(static_cast<std::size_t>(o.workers), 1.0)))
     sets.push_back(s);
   auto lc = load(o.config, sets);
-  std::vector<std::string> agg_args{bin, "aggregator", o.config, "--listen", "127.0.0.1:0",
-                                    "--out", (dir / "run").string()};
+  std::vector<std::string> agg_args{
+    bin, "aggregator", o.config, "--listen", "127.0.0.1:0", "--out", (dir / "run").string()};
   for (const auto& s : sets) {
     agg_args.push_back("--set");
     agg_args.push_back(s);
@@ -154,8 +158,8 @@ int bench_detection(const detection_options& o, const std::string& self_exe) {
     for (int i = 0; i < o.workers; ++i)
       workers.push_back(start_worker());
     for (auto& w : workers)
-      w.id = std::stoi(wait_in_log(w.log, std::regex("as worker ([0-9]+)"), o.deadline_s,
-                                   "the worker's id"));
+      w.id = std::stoi(
+        wait_in_log(w.log, std::regex("as worker ([0-9]+)"), o.deadline_s, "the worker's id"));
     event_tail events((dir / "run" / "events.jsonl").string());
     for (int r = 0; r < 5; ++r)
       events.wait_for([](const json& e) { return e.value("type", "") == "round"; }, o.deadline_s,

@@ -11,12 +11,12 @@ namespace hetsgd::bench {
 
 struct detection_options {
   std::string config = "config/examples/default.toml";
-  std::string hetsgd;               ///< the hetsgd binary; "" = next to bench_runtime's directory
+  std::string hetsgd;  ///< the hetsgd binary; "" = next to bench_runtime's directory
   int workers = 3;
-  int reps = 3;                     ///< kills and freezes, each
-  double heartbeat_s = 0.5;         ///< cluster.heartbeat_s
-  double heartbeat_timeout_s = 2.0; ///< cluster.heartbeat_timeout_s: the freeze deadline
-  double deadline_s = 60.0;         ///< longest wait for any one event before giving up
+  int reps = 3;                      ///< kills and freezes, each
+  double heartbeat_s = 0.5;          ///< cluster.heartbeat_s
+  double heartbeat_timeout_s = 2.0;  ///< cluster.heartbeat_timeout_s: the freeze deadline
+  double deadline_s = 60.0;          ///< longest wait for any one event before giving up
   std::string commit = "unknown";
   std::string out;
 };

@@ -11,14 +11,14 @@
 namespace hetsgd {
 namespace bench {
 
-double plain_libtorch_loop_samples_per_s(const std::string& model_name,
-                                         const image_dataset& data, int64_t batch,
-                                         double seconds, uint64_t seed) {
+double plain_libtorch_loop_samples_per_s(const std::string& model_name, const image_dataset& data,
+                                         int64_t batch, double seconds, uint64_t seed) {
   if (batch < 1 || !(seconds >= 0) || data.size() == 0)
     throw std::invalid_argument(
-        "plain_libtorch_loop_samples_per_s: need batch >= 1, seconds >= 0 and a non-empty data "
-        "set; got batch " + std::to_string(batch) + ", seconds " + std::to_string(seconds) +
-        ", " + std::to_string(data.size()) + " samples");
+      "plain_libtorch_loop_samples_per_s: need batch >= 1, seconds >= 0 and a non-empty data "
+      "set; got batch " +
+      std::to_string(batch) + ", seconds " + std::to_string(seconds) + ", " +
+      std::to_string(data.size()) + " samples");
   torch::set_num_threads(1);
   torch::manual_seed(seed);
   auto model = make_model(model_name, seed);
@@ -29,7 +29,7 @@ double plain_libtorch_loop_samples_per_s(const std::string& model_name,
   torch::Tensor order = torch::randperm(n, torch::kLong);
   int64_t cursor = 0;
   auto train_batch = [&] {
-    if (cursor + batch > n) { // new epoch: reshuffle, drop the incomplete tail
+    if (cursor + batch > n) {  // new epoch: reshuffle, drop the incomplete tail
       order = torch::randperm(n, torch::kLong);
       cursor = 0;
     }
@@ -57,5 +57,5 @@ double plain_libtorch_loop_samples_per_s(const std::string& model_name,
   return static_cast<double>(samples) / elapsed;
 }
 
-} // namespace bench
-} // namespace hetsgd
+}  // namespace bench
+}  // namespace hetsgd

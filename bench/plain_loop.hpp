@@ -20,9 +20,8 @@ namespace bench {
 /// OPENBLAS_NUM_THREADS=1 as well, since OpenBLAS reads it only at load time. Changes the torch
 /// global generator (torch::manual_seed(seed)). Throws std::invalid_argument on batch < 1,
 /// seconds < 0 or an empty data set.
-double plain_libtorch_loop_samples_per_s(const std::string& model_name,
-                                         const image_dataset& data, int64_t batch,
-                                         double seconds, uint64_t seed);
+double plain_libtorch_loop_samples_per_s(const std::string& model_name, const image_dataset& data,
+                                         int64_t batch, double seconds, uint64_t seed);
 
-} // namespace bench
-} // namespace hetsgd
+}  // namespace bench
+}  // namespace hetsgd

@@ -25,10 +25,10 @@ std::vector<std::string> scale_sets(const std::string& policy, int workers, int 
   for (int i = 0; i < workers; ++i)
     speeds.push_back(pattern[i % 4]);
   auto sets = cluster_sets(speeds);
-  sets.insert(sets.end(), {"policy.name=" + policy,
-                           "train.max_samples=" + std::to_string(rounds * batch * workers),
-                           "train.max_seconds=0", "output.plots=false",
-                           "output.progress_every_s=0"});
+  sets.insert(
+    sets.end(),
+    {"policy.name=" + policy, "train.max_samples=" + std::to_string(rounds * batch * workers),
+     "train.max_seconds=0", "output.plots=false", "output.progress_every_s=0"});
   return sets;
 }
 
@@ -87,14 +87,14 @@ int bench_sim_scale(const sim_scale_options& o, const std::string& self_exe) {
   for (const auto& policy : o.policies) {
     json smallest;
     for (int n : o.workers) {
-      const std::string tmp = "/tmp/hetsgd_bench_sim_scale_" + policy + "_" + std::to_string(n) +
-                              ".json";
+      const std::string tmp =
+        "/tmp/hetsgd_bench_sim_scale_" + policy + "_" + std::to_string(n) + ".json";
       std::filesystem::remove(tmp);
       json j;
-      const int rc = run_child({self_exe, "sim_one", "--config", o.config, "--policy", policy,
-                                "--workers", std::to_string(n), "--rounds",
-                                std::to_string(o.rounds), "--out", tmp},
-                               std::chrono::seconds(1800));
+      const int rc =
+        run_child({self_exe, "sim_one", "--config", o.config, "--policy", policy, "--workers",
+                   std::to_string(n), "--rounds", std::to_string(o.rounds), "--out", tmp},
+                  std::chrono::seconds(1800));
       if (rc == 0) {
         j = read_json(tmp);
         j["git_commit"] = o.commit;
@@ -117,7 +117,9 @@ int bench_sim_scale(const sim_scale_options& o, const std::string& self_exe) {
             (n - smallest["workers"].get<double>());
         j["error"] = nullptr;
       } else {
-        j = {{"benchmark", "sim_scale"}, {"policy", policy}, {"workers", n},
+        j = {{"benchmark", "sim_scale"},
+             {"policy", policy},
+             {"workers", n},
              {"error", "child exited with " + std::to_string(rc)}};
       }
       std::cerr << policy << " N=" << n << ": " << j.dump() << "\n";

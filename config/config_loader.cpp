@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cmath>
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
-#include <filesystem>
 
 #include <toml++/toml.h>
 
@@ -36,7 +36,8 @@ struct origin {
 
 origin from_source(const toml::source_region& region) {
   origin o;
-  if (region.begin.line == 0) return o;  // no position known
+  if (region.begin.line == 0)
+    return o;  // no position known
   o.k = origin::kind::file;
   o.line = region.begin.line;
   o.column = region.begin.column;
@@ -55,12 +56,15 @@ int rank(const origin& o) {
 /// File order, then override order: "the later key" of a cross-key rule, and the order in which
 /// errors are reported.
 bool before(const origin& a, const origin& b) {
-  if (rank(a) != rank(b)) return rank(a) < rank(b);
+  if (rank(a) != rank(b))
+    return rank(a) < rank(b);
   if (a.k == origin::kind::file) {
-    if (a.line != b.line) return a.line < b.line;
+    if (a.line != b.line)
+      return a.line < b.line;
     return a.column < b.column;
   }
-  if (a.k == origin::kind::override_) return a.override_index < b.override_index;
+  if (a.k == origin::kind::override_)
+    return a.override_index < b.override_index;
   return false;
 }
 
@@ -84,7 +88,8 @@ std::string describe(const toml::node& node) {
 std::string join(const std::vector<std::string>& items, const std::string& sep) {
   std::string out;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += sep;
+    if (i > 0)
+      out += sep;
     out += items[i];
   }
   return out;
@@ -101,7 +106,8 @@ std::vector<std::string> split_dotted(const std::string& key) {
   for (;;) {
     const auto dot = key.find('.', start);
     parts.push_back(key.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
+    if (dot == std::string::npos)
+      break;
     start = dot + 1;
   }
   return parts;
@@ -129,20 +135,20 @@ class loader {
     try {
       root = toml::parse(std::string_view(text), std::string_view(source_));
     } catch (const toml::parse_error& e) {
-      return config_error{render(from_source(e.source())) + ": syntax error: " +
-                          std::string(e.description())};
+      return config_error{render(from_source(e.source())) +
+                          ": syntax error: " + std::string(e.description())};
     }
     apply_overrides(root, overrides);
     walk_table(root, "", std::nullopt);
     cross_checks();
     if (!errors_.empty()) {
-      std::stable_sort(errors_.begin(), errors_.end(),
-                       [](const error_entry& a, const error_entry& b) {
-                         return before(a.where, b.where);
-                       });
+      std::stable_sort(
+        errors_.begin(), errors_.end(),
+        [](const error_entry& a, const error_entry& b) { return before(a.where, b.where); });
       std::string message;
       for (const auto& e : errors_) {
-        if (!message.empty()) message += '\n';
+        if (!message.empty())
+          message += '\n';
         message += render(e.where) + ": " + e.text;
       }
       return config_error{std::move(message)};
@@ -220,7 +226,8 @@ class loader {
 
   std::optional<origin> override_for(const std::string& name) const {
     const auto it = override_origin_.find(name);
-    if (it == override_origin_.end()) return std::nullopt;
+    if (it == override_origin_.end())
+      return std::nullopt;
     return it->second;
   }
 
@@ -229,8 +236,10 @@ class loader {
   void unknown(const origin& where, const std::string& name, bool is_table) {
     std::vector<std::string> candidates;
     for (const auto& key : key_registry())
-      if (key.scope == key_scope::run) candidates.push_back(key.name);
-    for (const auto& t : table_names()) candidates.push_back(t);
+      if (key.scope == key_scope::run)
+        candidates.push_back(key.name);
+    for (const auto& t : table_names())
+      candidates.push_back(t);
     std::optional<std::string> hint = closest_match(name, candidates);
     if (!hint) {
       // A key in the wrong table: `[train] workers = 4` means cluster.workers.
@@ -246,8 +255,9 @@ class loader {
     if (hint) {
       text += " (did you mean " + *hint + "?)";
     } else if (name.compare(0, 6, "faults") == 0) {
-      text += " (faults are replaced as a whole: --set 'faults=[{kind=\"crash\", worker=1, "
-              "at_s=5.0}]')";
+      text +=
+        " (faults are replaced as a whole: --set 'faults=[{kind=\"crash\", worker=1, "
+        "at_s=5.0}]')";
     }
     error(where, std::move(text));
   }
@@ -262,7 +272,8 @@ class loader {
       const std::string leaf(k.str());
       const std::string name = prefix.empty() ? leaf : prefix + "." + leaf;
       std::optional<origin> f = override_for(name);
-      if (!f) f = forced;
+      if (!f)
+        f = forced;
       const origin value_at = f ? *f : from_source(node.source());
       const origin key_at = f ? *f : from_source(k.source());
       // A quoted key with a dot ("train.lr" = 1) is one TOML key, not a path: never a match.
@@ -300,7 +311,8 @@ class loader {
     switch (spec.type) {
       case value_type::integer: {
         const auto* v = node.as_integer();
-        if (v == nullptr) return type_error(spec.type, name, node, at);
+        if (v == nullptr)
+          return type_error(spec.type, name, node, at);
         const std::int64_t i = v->get();
         if (!within_bounds(spec, name, static_cast<double>(i), std::to_string(i), at))
           return std::nullopt;
@@ -308,12 +320,14 @@ class loader {
       }
       case value_type::floating: {
         auto d = as_float(spec, name, node, at);
-        if (!d) return std::nullopt;
+        if (!d)
+          return std::nullopt;
         return config_value{*d};
       }
       case value_type::string: {
         const auto* v = node.as_string();
-        if (v == nullptr) return type_error(spec.type, name, node, at);
+        if (v == nullptr)
+          return type_error(spec.type, name, node, at);
         const std::string& s = v->get();
         if (!spec.choices.empty()) {
           auto choices = spec.choices;
@@ -322,8 +336,8 @@ class loader {
               if (std::find(choices.begin(), choices.end(), c) == choices.end())
                 choices.push_back(std::move(c));
           if (std::find(choices.begin(), choices.end(), s) == choices.end()) {
-            error(at, name + ": must be one of " + join(choices, ", ") + "; got " +
-                          quote_string(s));
+            error(at,
+                  name + ": must be one of " + join(choices, ", ") + "; got " + quote_string(s));
             return std::nullopt;
           }
         }
@@ -331,12 +345,14 @@ class loader {
       }
       case value_type::boolean: {
         const auto* v = node.as_boolean();
-        if (v == nullptr) return type_error(spec.type, name, node, at);
+        if (v == nullptr)
+          return type_error(spec.type, name, node, at);
         return config_value{v->get()};
       }
       case value_type::float_array: {
         const auto* arr = node.as_array();
-        if (arr == nullptr) return type_error(spec.type, name, node, at);
+        if (arr == nullptr)
+          return type_error(spec.type, name, node, at);
         std::vector<double> out;
         bool ok = true;
         for (std::size_t i = 0; i < arr->size(); ++i) {
@@ -349,7 +365,8 @@ class loader {
             ok = false;
           }
         }
-        if (!ok) return std::nullopt;
+        if (!ok)
+          return std::nullopt;
         return config_value{std::move(out)};
       }
     }
@@ -375,7 +392,8 @@ class loader {
       error(at, name + ": must be a finite number, got " + text);
       return std::nullopt;
     }
-    if (!within_bounds(spec, name, d, text, at)) return std::nullopt;
+    if (!within_bounds(spec, name, d, text, at))
+      return std::nullopt;
     return d;
   }
 
@@ -391,7 +409,7 @@ class loader {
       const bool ok = spec.min->exclusive ? value > spec.min->value : value >= spec.min->value;
       if (!ok) {
         error(at, name + ": must be " + (spec.min->exclusive ? "> " : ">= ") +
-                      format_number(spec.min->value) + ", got " + text);
+                    format_number(spec.min->value) + ", got " + text);
         return false;
       }
     }
@@ -399,7 +417,7 @@ class loader {
       const bool ok = spec.max->exclusive ? value < spec.max->value : value <= spec.max->value;
       if (!ok) {
         error(at, name + ": must be " + (spec.max->exclusive ? "< " : "<= ") +
-                      format_number(spec.max->value) + ", got " + text);
+                    format_number(spec.max->value) + ", got " + text);
         return false;
       }
     }
@@ -414,8 +432,7 @@ class loader {
     origin worker_at;
   };
 
-  void walk_faults(const toml::node& node, const std::optional<origin>& forced,
-                   const origin& at) {
+  void walk_faults(const toml::node& node, const std::optional<origin>& forced, const origin& at) {
     const auto* arr = node.as_array();
     if (arr == nullptr) {
       error(at, "faults: expected an array of tables ([[faults]]), got " + describe(node));
@@ -423,7 +440,8 @@ class loader {
     }
     std::vector<std::string> leaves;
     for (const auto& key : key_registry())
-      if (key.scope == key_scope::fault) leaves.push_back(leaf_of(key));
+      if (key.scope == key_scope::fault)
+        leaves.push_back(leaf_of(key));
 
     for (std::size_t i = 0; i < arr->size(); ++i) {
       const toml::node& elem = *arr->get(i);
@@ -444,13 +462,12 @@ class loader {
         const std::string kname = fname + "." + leaf;
         const origin key_at = forced ? *forced : from_source(k.source());
         const origin value_at = forced ? *forced : from_source(v.source());
-        const key_spec* spec = leaf.find_first_of(".[]") == std::string::npos
-                                   ? find_key("faults[]." + leaf)
-                                   : nullptr;
+        const key_spec* spec =
+          leaf.find_first_of(".[]") == std::string::npos ? find_key("faults[]." + leaf) : nullptr;
         if (spec == nullptr) {
           auto hint = closest_match(leaf, leaves);
           error(key_at, kname + ": unknown " + (v.is_table() ? "table" : "key") +
-                            (hint ? " (did you mean " + fname + "." + *hint + "?)" : ""));
+                          (hint ? " (did you mean " + fname + "." + *hint + "?)" : ""));
           ok = false;
           continue;
         }
@@ -474,7 +491,7 @@ class loader {
       }
       if (ok && kind_needs_worker(fault.kind) && !where.has_worker) {
         error(elem_at, fname + ".worker: missing; a " + quote_string(fault.kind) +
-                           " fault needs a target worker");
+                         " fault needs a target worker");
         ok = false;
       }
       if (ok) {
@@ -485,8 +502,9 @@ class loader {
         else if (fault.kind == "slow_link" && !(fault.bandwidth_mb_s > 0.0))
           need = "bandwidth_mb_s: a \"slow_link\" fault needs bandwidth_mb_s > 0";
         else if (fault.kind == "drop" && !(fault.probability > 0.0 && fault.probability < 1.0))
-          need = "probability: a \"drop\" fault needs 0 < probability < 1 (a link that loses "
-                 "every message never delivers)";
+          need =
+            "probability: a \"drop\" fault needs 0 < probability < 1 (a link that loses "
+            "every message never delivers)";
         else if (fault.kind == "disturbance" && !(fault.probability > 0.0))
           need = "probability: a \"disturbance\" fault needs probability > 0";
         else if (fault.kind == "disturbance" && !(fault.factor > 1.0))
@@ -511,9 +529,12 @@ class loader {
   std::pair<std::string, origin> later(const std::string& a, const std::string& b) const {
     const auto ia = seen_.find(a);
     const auto ib = seen_.find(b);
-    if (ia == seen_.end() && ib == seen_.end()) return {b, origin{}};
-    if (ia == seen_.end()) return {b, ib->second};
-    if (ib == seen_.end()) return {a, ia->second};
+    if (ia == seen_.end() && ib == seen_.end())
+      return {b, origin{}};
+    if (ia == seen_.end())
+      return {b, ib->second};
+    if (ib == seen_.end())
+      return {a, ia->second};
     return before(ia->second, ib->second) ? std::make_pair(b, ib->second)
                                           : std::make_pair(a, ia->second);
   }
@@ -528,20 +549,21 @@ class loader {
       if (auto e = parse_endpoint(cfg_.cluster.listen, why); !e)
         error(at, "cluster.listen: " + why);
       else if (!is_loopback(e->host) && cfg_.cluster.token.empty())
-        error(at, "cluster.listen: " + e->host + " is not a loopback address; listening beyond "
-                  "this machine requires cluster.token (a shared secret every worker presents)");
+        error(at, "cluster.listen: " + e->host +
+                    " is not a loopback address; listening beyond "
+                    "this machine requires cluster.token (a shared secret every worker presents)");
     }
 
     if (valid("cluster.hosted_workers") && cfg_.cluster.hosted_workers > 0) {
-      const auto at = seen_.count("cluster.hosted_workers") ? seen_.at("cluster.hosted_workers")
-                                                             : origin{};
+      const auto at =
+        seen_.count("cluster.hosted_workers") ? seen_.at("cluster.hosted_workers") : origin{};
       if (valid("cluster.mode") && cfg_.cluster.mode != "processes")
-        error(at, "cluster.hosted_workers: needs cluster.mode = \"processes\" (with threads, "
-                  "every worker runs in the aggregator's process already)");
+        error(at,
+              "cluster.hosted_workers: needs cluster.mode = \"processes\" (with threads, "
+              "every worker runs in the aggregator's process already)");
       else if (workers_ok && cfg_.cluster.hosted_workers > workers)
-        error(at, "cluster.hosted_workers: must be <= cluster.workers (" +
-                      std::to_string(workers) + "), got " +
-                      std::to_string(cfg_.cluster.hosted_workers));
+        error(at, "cluster.hosted_workers: must be <= cluster.workers (" + std::to_string(workers) +
+                    "), got " + std::to_string(cfg_.cluster.hosted_workers));
     }
 
     if (workers_ok && valid("cluster.speeds")) {
@@ -552,10 +574,10 @@ class loader {
         const auto [name, at] = later("cluster.workers", "cluster.speeds");
         if (name == "cluster.speeds") {
           error(at, "cluster.speeds: must have cluster.workers (" + std::to_string(workers) +
-                        ") entries, got " + entries);
+                      ") entries, got " + entries);
         } else {
           error(at, "cluster.workers: must equal the length of cluster.speeds (" + entries +
-                        "), got " + std::to_string(workers));
+                      "), got " + std::to_string(workers));
         }
       }
     }
@@ -572,17 +594,18 @@ class loader {
       const auto [name, at] = later("cluster.workers", key);
       if (name == key)
         error(at, name + ": must have cluster.workers (" + std::to_string(workers) +
-                      ") entries, got " + std::to_string(values.size()));
+                    ") entries, got " + std::to_string(values.size()));
       else
         error(at, "cluster.workers: must equal the length of " + std::string(key) + " (" +
-                      std::to_string(values.size()) + "), got " + std::to_string(workers));
+                    std::to_string(values.size()) + "), got " + std::to_string(workers));
     }
 
-    if (valid("train.max_samples") && valid("train.max_seconds") &&
-        cfg_.train.max_samples == 0 && cfg_.train.max_seconds == 0.0) {
+    if (valid("train.max_samples") && valid("train.max_seconds") && cfg_.train.max_samples == 0 &&
+        cfg_.train.max_seconds == 0.0) {
       const auto [name, at] = later("train.max_samples", "train.max_seconds");
-      error(at, name + ": a run needs a stop condition; train.max_samples and "
-                       "train.max_seconds are both 0");
+      error(at, name +
+                  ": a run needs a stop condition; train.max_samples and "
+                  "train.max_seconds are both 0");
     }
 
     if (workers_ok) {
@@ -590,14 +613,14 @@ class loader {
       for (std::size_t i = 0; i < cfg_.faults.size(); ++i) {
         const fault_origin& fo = fault_origins_[i];
         const std::int64_t w = cfg_.faults[i].worker;
-        if (!fo.has_worker || w < workers) continue;
+        if (!fo.has_worker || w < workers)
+          continue;
         if (workers_seen != seen_.end() && before(fo.worker_at, workers_seen->second)) {
           error(workers_seen->second, "cluster.workers: must be > " + fo.name + ".worker (" +
-                                          std::to_string(w) + "), got " +
-                                          std::to_string(workers));
+                                        std::to_string(w) + "), got " + std::to_string(workers));
         } else {
           error(fo.worker_at, fo.name + ".worker: must be < cluster.workers (" +
-                                  std::to_string(workers) + "), got " + std::to_string(w));
+                                std::to_string(workers) + "), got " + std::to_string(w));
         }
       }
     }
@@ -632,10 +655,12 @@ config_result load_config(const std::string& path, const std::vector<std::string
       return config_error{path + ": cannot open config file (it is a directory)"};
     }
     std::ifstream in(path, std::ios::binary);
-    if (!in) return config_error{path + ": cannot open config file"};
+    if (!in)
+      return config_error{path + ": cannot open config file"};
     std::ostringstream text;
     text << in.rdbuf();
-    if (in.bad()) return config_error{path + ": cannot read config file"};
+    if (in.bad())
+      return config_error{path + ": cannot read config file"};
     return load_config_string(text.str(), path, overrides);
   } catch (const std::exception& e) {
     return config_error{path + ": cannot read config file: " + e.what()};

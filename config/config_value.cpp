@@ -30,19 +30,24 @@ std::string type_name_with_article(value_type type) {
 }
 
 std::string format_number(double value) {
-  if (std::isnan(value)) return "nan";
-  if (std::isinf(value)) return value < 0 ? "-inf" : "inf";
+  if (std::isnan(value))
+    return "nan";
+  if (std::isinf(value))
+    return value < 0 ? "-inf" : "inf";
   char buf[64];
   // Shortest representation that round-trips (C++17 <charconv>, libstdc++ >= 11).
   const auto res = std::to_chars(buf, buf + sizeof(buf), value);
-  if (res.ec != std::errc{}) return std::to_string(value);
+  if (res.ec != std::errc{})
+    return std::to_string(value);
   return std::string(buf, res.ptr);
 }
 
 std::string format_float(double value) {
   std::string text = format_number(value);
-  if (!std::isfinite(value)) return text;
-  if (text.find_first_of(".eE") == std::string::npos) text += ".0";
+  if (!std::isfinite(value))
+    return text;
+  if (text.find_first_of(".eE") == std::string::npos)
+    text += ".0";
   return text;
 }
 
@@ -83,7 +88,8 @@ std::string to_toml_text(const config_value& value) {
     std::string operator()(const std::vector<double>& v) const {
       std::string out = "[";
       for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i > 0) out += ", ";
+        if (i > 0)
+          out += ", ";
         out += format_float(v[i]);
       }
       return out + "]";

@@ -9,7 +9,8 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   const std::size_t m = b.size();
   // Three rolling rows: the transposition rule looks two rows back.
   std::vector<std::size_t> prev2(m + 1), prev(m + 1), cur(m + 1);
-  for (std::size_t j = 0; j <= m; ++j) prev[j] = j;
+  for (std::size_t j = 0; j <= m; ++j)
+    prev[j] = j;
   for (std::size_t i = 1; i <= n; ++i) {
     cur[0] = i;
     for (std::size_t j = 1; j <= m; ++j) {

@@ -31,15 +31,15 @@ struct key_spec {
   std::string name;  ///< dotted name, "train.lr"; fault keys are "faults[].kind"
   value_type type = value_type::string;
   key_scope scope = key_scope::run;
-  std::string unit;  ///< "s", "samples", ...; "" when dimensionless or not a quantity
-  std::string doc;   ///< one line for the reference
-  std::optional<value_bound> min;    ///< lower bound of numbers (or of each array element)
-  std::optional<value_bound> max;    ///< upper bound of numbers (or of each array element)
+  std::string unit;                ///< "s", "samples", ...; "" when dimensionless or not a quantity
+  std::string doc;                 ///< one line for the reference
+  std::optional<value_bound> min;  ///< lower bound of numbers (or of each array element)
+  std::optional<value_bound> max;  ///< upper bound of numbers (or of each array element)
   std::vector<std::string> choices;  ///< allowed strings; empty = any string
   /// The choices may be extended at run time (config/registered_choices.hpp): model.name takes
   /// the names of models a program embedding hetsgd registered.
   bool extensible = false;
-  bool required = false;             ///< must be given (only fault keys: kind)
+  bool required = false;  ///< must be given (only fault keys: kind)
   /// Printed instead of the default when the default is derived or absent ("1.0 per worker").
   std::string default_note;
 

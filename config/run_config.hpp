@@ -15,7 +15,7 @@ struct run_section {
 };
 
 struct data_section {
-  std::string name = "fashion-mnist";                     ///< data set name
+  std::string name = "fashion-mnist";                      ///< data set name
   std::string path = "/usr/share/datasets/fashion-mnist";  ///< directory of the gzip IDX files
 };
 
@@ -24,28 +24,28 @@ struct model_section {
 };
 
 struct train_section {
-  double lr = 0.05;                  ///< global learning rate on the sample-weighted mean gradient
-  double momentum = 0.0;             ///< heavy-ball momentum of the master optimizer (0 = plain SGD)
-  double weight_decay = 0.0;         ///< L2 coefficient of the master optimizer
-  std::int64_t micro_batch = 32;     ///< samples per atomic unit of worker compute
-  std::int64_t batch = 64;           ///< per-worker batch (samples) for fixed-batch policies
-  std::int64_t max_samples = 300000; ///< stop after this many samples were applied (0 = no limit)
-  double max_seconds = 0.0;          ///< stop after this long, seconds (0 = no limit)
-  double target_accuracy = 0.85;     ///< time to reach this test accuracy is the headline figure
-  double eval_every_s = 1.0;         ///< seconds between test-set evaluations
-  std::int64_t eval_samples = 0;     ///< test images per periodic evaluation (0 = all 10,000)
+  double lr = 0.05;               ///< global learning rate on the sample-weighted mean gradient
+  double momentum = 0.0;          ///< heavy-ball momentum of the master optimizer (0 = plain SGD)
+  double weight_decay = 0.0;      ///< L2 coefficient of the master optimizer
+  std::int64_t micro_batch = 32;  ///< samples per atomic unit of worker compute
+  std::int64_t batch = 64;        ///< per-worker batch (samples) for fixed-batch policies
+  std::int64_t max_samples = 300000;  ///< stop after this many samples were applied (0 = no limit)
+  double max_seconds = 0.0;           ///< stop after this long, seconds (0 = no limit)
+  double target_accuracy = 0.85;      ///< time to reach this test accuracy is the headline figure
+  double eval_every_s = 1.0;          ///< seconds between test-set evaluations
+  std::int64_t eval_samples = 0;      ///< test images per periodic evaluation (0 = all 10,000)
 };
 
 struct cluster_section {
-  std::string clock = "real";            ///< "real" | "simulated"
-  std::int64_t workers = 4;              ///< number of workers
-  std::vector<double> speeds;            ///< relative compute speed per worker (default all 1.0)
-  double request_timeout_s = 120.0;      ///< deadline of every request between actors, seconds
+  std::string clock = "real";        ///< "real" | "simulated"
+  std::int64_t workers = 4;          ///< number of workers
+  std::vector<double> speeds;        ///< relative compute speed per worker (default all 1.0)
+  double request_timeout_s = 120.0;  ///< deadline of every request between actors, seconds
   /// Seconds a push may go unanswered before its worker asks the aggregator whether it arrived
   /// (armed once a drop fault made the worker's link lossy).
   double link_probe_s = 0.2;
-  std::string mode = "threads";          ///< "threads" (one process) | "processes"
-  std::string transport = "local";       ///< "local" | "gloo" | "nccl"
+  std::string mode = "threads";     ///< "threads" (one process) | "processes"
+  std::string transport = "local";  ///< "local" | "gloo" | "nccl"
   /// gloo/nccl, gradient rounds (ssgd, dbs): every worker steps a replica of the optimizer on
   /// the all-reduced sum instead of receiving the new weights each round.
   bool replicate_optimizer = true;
@@ -64,7 +64,7 @@ struct cluster_section {
   std::string tls_cert;
   std::string tls_key;
   std::string tls_ca;
-  double heartbeat_s = 1.0;              ///< processes: seconds between a worker's heartbeats
+  double heartbeat_s = 1.0;  ///< processes: seconds between a worker's heartbeats
   /// Processes: a worker silent this long (frozen, partitioned) is taken as lost, seconds.
   double heartbeat_timeout_s = 10.0;
   /// Processes: how long a worker keeps retrying to reach its aggregator, seconds.
@@ -100,16 +100,16 @@ struct local_sgd_settings {
 
 /// [policy.wp_sgd]
 struct wp_sgd_settings {
-  double period_s = 1.0;            ///< seconds between model averages
+  double period_s = 1.0;              ///< seconds between model averages
   std::string weighting = "samples";  ///< samples | contraction | uniform
 };
 
 /// [policy.abs_sgd]
 struct abs_sgd_settings {
-  std::string trigger = "period";    ///< comm | period | samples
-  double period_s = 0.0;             ///< seconds between syncs (0 = 2 slowest micro-batches)
-  std::int64_t target_samples = 0;   ///< samples per iteration, samples trigger (0 = batch × N)
-  bool linear_lr_scaling = false;    ///< scale each update's lr by Σn / (train.batch × N)
+  std::string trigger = "period";   ///< comm | period | samples
+  double period_s = 0.0;            ///< seconds between syncs (0 = 2 slowest micro-batches)
+  std::int64_t target_samples = 0;  ///< samples per iteration, samples trigger (0 = batch × N)
+  bool linear_lr_scaling = false;   ///< scale each update's lr by Σn / (train.batch × N)
 };
 
 /// [policy.od_sgd]
@@ -121,20 +121,20 @@ struct od_sgd_settings {
 
 /// [policy.abs]
 struct abs_settings {
-  std::int64_t k0 = 1;               ///< K⁰, initial workers per round
-  std::int64_t every_rounds = 10;    ///< E, rounds between K updates
-  std::int64_t local_steps = 4;      ///< U, local SGD steps per job
-  double global_lr = 1.0;            ///< η_g on the mean of the K deltas
+  std::int64_t k0 = 1;             ///< K⁰, initial workers per round
+  std::int64_t every_rounds = 10;  ///< E, rounds between K updates
+  std::int64_t local_steps = 4;    ///< U, local SGD steps per job
+  double global_lr = 1.0;          ///< η_g on the mean of the K deltas
 };
 
 /// [policy.dbs]
 struct dbs_settings {
-  std::int64_t global_batch = 0;     ///< B, samples per iteration (0 = train.batch × workers)
+  std::int64_t global_batch = 0;  ///< B, samples per iteration (0 = train.batch × workers)
   std::string rounding = "largest_remainder";  ///< largest_remainder | reference
 };
 
 struct policy_section {
-  std::string name = "ssgd";  ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
+  std::string name = "ssgd";    ///< ssgd asgd ssp backup local_sgd abs abs_sgd od_sgd wp_sgd dbs
   std::string batch = "fixed";  ///< batch policy: "fixed" | "dbs"
   ssgd_settings ssgd;
   asgd_settings asgd;
@@ -149,19 +149,19 @@ struct policy_section {
 };
 
 struct output_section {
-  std::string dir;                 ///< run directory ("" = runs/<name>-<timestamp>)
-  bool plots = true;               ///< write PNG plots with tools/plot.py when matplotlib exists
-  double progress_every_s = 1.0;   ///< seconds between live progress lines (0 = quiet)
-  bool straggler_report = true;    ///< name the current straggler, live and in summary.json
-  double straggler_factor = 1.5;   ///< straggler: s/sample above this × the median of workers
+  std::string dir;                    ///< run directory ("" = runs/<name>-<timestamp>)
+  bool plots = true;                  ///< write PNG plots with tools/plot.py when matplotlib exists
+  double progress_every_s = 1.0;      ///< seconds between live progress lines (0 = quiet)
+  bool straggler_report = true;       ///< name the current straggler, live and in summary.json
+  double straggler_factor = 1.5;      ///< straggler: s/sample above this × the median of workers
   double straggler_ewma_alpha = 0.2;  ///< weight of the newest step in the step-time EWMAs
-  bool trace = true;               ///< write the timeline, trace.json (Chrome trace format)
+  bool trace = true;                  ///< write the timeline, trace.json (Chrome trace format)
 };
 
 /// Checkpoints of the aggregator's state in RUN_DIR/checkpoint/, for `hetsgd run --resume`.
 struct checkpoint_section {
-  double every_s = 0.0;            ///< run-clock seconds between checkpoints (0 = off)
-  std::int64_t every_rounds = 0;   ///< rounds between checkpoints (0 = off)
+  double every_s = 0.0;           ///< run-clock seconds between checkpoints (0 = off)
+  std::int64_t every_rounds = 0;  ///< rounds between checkpoints (0 = off)
 };
 
 /// [simulation]: the virtual-time model, read only when cluster.clock = "simulated"
@@ -180,9 +180,9 @@ struct simulation_section {
 /// [network]: the modelled link between each worker and the aggregator, with either clock.
 /// Link faults (delay, slow_link, drop) come on top.
 struct network_section {
-  double latency_s = 0.0;       ///< seconds added to every message on every link
-  double bandwidth_mb_s = 0.0;  ///< 10^6 bytes/s per link and direction (0 = unlimited)
-  std::vector<double> worker_latency_s;       ///< per worker, replaces latency_s (optional)
+  double latency_s = 0.0;                ///< seconds added to every message on every link
+  double bandwidth_mb_s = 0.0;           ///< 10^6 bytes/s per link and direction (0 = unlimited)
+  std::vector<double> worker_latency_s;  ///< per worker, replaces latency_s (optional)
   std::vector<double> worker_bandwidth_mb_s;  ///< per worker, replaces bandwidth_mb_s (optional)
 };
 
@@ -197,7 +197,7 @@ struct fault_spec {
   double delay_s = 0.0;      ///< latency added to every message on the link (delay), seconds
   double bandwidth_mb_s = 0.0;  ///< link transfer rate cap (slow_link), 10^6 bytes/s
   std::int64_t max_epochs = 2;  ///< a disturbance lasts 1..max_epochs epochs (uniform)
-  std::string source;        ///< "file:line:column" of the table, for error messages
+  std::string source;           ///< "file:line:column" of the table, for error messages
 };
 
 struct run_config {

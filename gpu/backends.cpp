@@ -59,8 +59,9 @@ backend_info query_backends() {
   info.nccl_error = info.nccl && info.cuda_devices == 0 ? "no CUDA device (" + info.cuda_error + ")"
                                                         : probe_collective("nccl");
   info.nccl_usable = info.nccl_error.empty();
-  info.torch_cuda_devices = torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
+  info.torch_cuda_devices =
+    torch::cuda::is_available() ? static_cast<int>(torch::cuda::device_count()) : 0;
   return info;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

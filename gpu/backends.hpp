@@ -30,4 +30,4 @@ struct backend_info {
 /// a missing GPU or driver: the reason goes to cuda_error. Cheap enough for `hetsgd info`.
 backend_info query_backends();
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -56,9 +56,9 @@ std::unique_ptr<collective> make_collective(const collective_setup& setup) {
                            "when configuring; see docs/gpu.md)");
 #endif
   }
-  throw collective_error(collective_errc::invalid, "unknown collective backend '" +
-                                                     setup.backend + "' (this build has " +
-                                                     compiled_collectives() + ")");
+  throw collective_error(collective_errc::invalid, "unknown collective backend '" + setup.backend +
+                                                     "' (this build has " + compiled_collectives() +
+                                                     ")");
 }
 
 }  // namespace hetsgd

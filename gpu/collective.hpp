@@ -30,12 +30,12 @@ const char* to_string(collective_errc e);
 /// Thrown by every collective on failure. After any error but `invalid` the object is unusable:
 /// build a new one (with a new rendezvous prefix) for the members that remain.
 class collective_error : public std::runtime_error {
-public:
+ public:
   collective_error(collective_errc code, const std::string& what)
-    : std::runtime_error(what), code_(code) {}
+      : std::runtime_error(what), code_(code) {}
   collective_errc code() const { return code_; }
 
-private:
+ private:
   collective_errc code_;
 };
 
@@ -47,7 +47,7 @@ struct reduce_result {
 /// A group of `size()` ranks that reduce buffers together. Calls on one object must come from
 /// one thread at a time; every rank must call the same operations in the same order.
 class collective {
-public:
+ public:
   virtual ~collective();
   virtual int rank() const = 0;
   virtual int size() const = 0;
@@ -63,13 +63,13 @@ public:
 /// rendezvous actor, or a memory_kv_store in one process); `prefix` must be new for every
 /// group built on the same store (e.g. "epoch-3/"), so a rebuilt group never reads old keys.
 struct collective_setup {
-  std::string backend = "gloo";   ///< local | gloo | nccl
+  std::string backend = "gloo";  ///< local | gloo | nccl
   kv_store* store = nullptr;
   std::string prefix;
   int rank = 0;
   int size = 1;
-  std::string host = "127.0.0.1"; ///< gloo: the address this rank listens on for its peers
-  int device = 0;                 ///< nccl: the CUDA device index
+  std::string host = "127.0.0.1";  ///< gloo: the address this rank listens on for its peers
+  int device = 0;                  ///< nccl: the CUDA device index
   std::chrono::milliseconds timeout{30000};  ///< for connecting to all peers
   /// Count NaN/Inf in every result (reduce_result::non_finite). A caller that checks the
   /// result itself turns it off: on the CPU it is one more pass over the buffer.

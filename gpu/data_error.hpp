@@ -10,8 +10,8 @@ namespace hetsgd {
 /// Thrown when a data set cannot be loaded. This is an expected failure (a package not installed,
 /// a damaged file), so the message says which file, what was expected and how to fix it.
 class data_error : public std::runtime_error {
-public:
+ public:
   explicit data_error(const std::string& what) : std::runtime_error(what) {}
 };
 
-} // namespace hetsgd
+}  // namespace hetsgd

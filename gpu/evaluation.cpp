@@ -20,7 +20,7 @@ eval_result evaluate(classifier& model, const image_dataset& data, int64_t limit
   eval_result result;
   if (n == 0)
     return result;
-  struct restore_mode { // also on exceptions
+  struct restore_mode {  // also on exceptions
     classifier& m;
     bool training;
     ~restore_mode() { m.train(training); }
@@ -43,4 +43,4 @@ eval_result evaluate(classifier& model, const image_dataset& data, int64_t limit
   return result;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -23,4 +23,4 @@ struct eval_result {
 eval_result evaluate(classifier& model, const image_dataset& data, int64_t limit = 0,
                      int64_t batch = 1000);
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -3,20 +3,20 @@
 #include <ATen/ATen.h>
 #include <zlib.h>
 
+#include <sys/stat.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <sys/stat.h>
 #include <vector>
 
 namespace hetsgd {
 namespace {
 
-constexpr uint32_t images_magic = 2051; // 0x00000803: unsigned byte, 3 dimensions
-constexpr uint32_t labels_magic = 2049; // 0x00000801: unsigned byte, 1 dimension
+constexpr uint32_t images_magic = 2051;  // 0x00000803: unsigned byte, 3 dimensions
+constexpr uint32_t labels_magic = 2049;  // 0x00000801: unsigned byte, 1 dimension
 
 bool file_exists(const std::string& path) {
   struct stat st {};
@@ -25,7 +25,7 @@ bool file_exists(const std::string& path) {
 
 /// A gzip file opened with zlib, closed on scope exit.
 class gz_reader {
-public:
+ public:
   explicit gz_reader(std::string path) : path_(std::move(path)) {
     if (!file_exists(path_))
       throw data_error("Fashion-MNIST not found: " + path_ +
@@ -54,8 +54,7 @@ public:
       }
       if (got == 0)
         throw data_error("Fashion-MNIST: " + path_ + " is truncated: expected " +
-                         std::to_string(n) + " bytes of " + what + ", got " +
-                         std::to_string(done));
+                         std::to_string(n) + " bytes of " + what + ", got " + std::to_string(done));
       done += static_cast<size_t>(got);
     }
   }
@@ -74,7 +73,7 @@ public:
 
   const std::string& path() const { return path_; }
 
-private:
+ private:
   std::string path_;
   gzFile file_ = nullptr;
 };
@@ -89,7 +88,7 @@ at::Tensor read_images(const std::string& path, int64_t expected_count) {
   const uint32_t magic = in.read_be32("the magic number");
   expect(in, magic == images_magic,
          "magic number " + std::to_string(magic) + ", expected " + std::to_string(images_magic) +
-             " (images, idx3-ubyte)");
+           " (images, idx3-ubyte)");
   const uint32_t count = in.read_be32("the image count");
   const uint32_t rows = in.read_be32("the row count");
   const uint32_t cols = in.read_be32("the column count");
@@ -97,8 +96,8 @@ at::Tensor read_images(const std::string& path, int64_t expected_count) {
          std::to_string(count) + " images, expected " + std::to_string(expected_count));
   expect(in, rows == fashion_mnist_side && cols == fashion_mnist_side,
          "images of " + std::to_string(rows) + "x" + std::to_string(cols) + ", expected 28x28");
-  auto bytes = at::empty({static_cast<int64_t>(count), 1, fashion_mnist_side, fashion_mnist_side},
-                         at::kByte);
+  auto bytes =
+    at::empty({static_cast<int64_t>(count), 1, fashion_mnist_side, fashion_mnist_side}, at::kByte);
   in.read(bytes.data_ptr<uint8_t>(), static_cast<size_t>(bytes.numel()), "pixel data");
   expect(in, in.at_end(), "unexpected data after " + std::to_string(count) + " images");
   auto images = bytes.to(at::kFloat).div_(255.0);
@@ -111,7 +110,7 @@ at::Tensor read_labels(const std::string& path, int64_t expected_count) {
   const uint32_t magic = in.read_be32("the magic number");
   expect(in, magic == labels_magic,
          "magic number " + std::to_string(magic) + ", expected " + std::to_string(labels_magic) +
-             " (labels, idx1-ubyte)");
+           " (labels, idx1-ubyte)");
   const uint32_t count = in.read_be32("the label count");
   expect(in, count == expected_count,
          std::to_string(count) + " labels, expected " + std::to_string(expected_count));
@@ -121,8 +120,7 @@ at::Tensor read_labels(const std::string& path, int64_t expected_count) {
   const uint8_t* p = bytes.data_ptr<uint8_t>();
   for (uint32_t i = 0; i < count; ++i)
     expect(in, p[i] < fashion_mnist_classes,
-           "label " + std::to_string(p[i]) + " at index " + std::to_string(i) +
-               ", expected 0..9");
+           "label " + std::to_string(p[i]) + " at index " + std::to_string(i) + ", expected 0..9");
   return bytes.to(at::kLong);
 }
 
@@ -139,7 +137,7 @@ image_dataset read_split(const std::string& dir, const std::string& prefix, int6
   return image_dataset{read_images(images_path, count), read_labels(labels_path, count)};
 }
 
-} // namespace
+}  // namespace
 
 fashion_mnist load_fashion_mnist(const std::string& dir) {
   fashion_mnist data;
@@ -159,4 +157,4 @@ std::shared_ptr<const fashion_mnist> shared_fashion_mnist(const std::string& dir
   return loaded;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -36,6 +36,6 @@ fashion_mnist load_fashion_mnist(const std::string& dir = default_fashion_mnist_
 /// Like load_fashion_mnist, but loads each directory at most once per process while a previous
 /// result is still alive (thread-safe): every caller gets the same read-only tensors.
 std::shared_ptr<const fashion_mnist> shared_fashion_mnist(
-    const std::string& dir = default_fashion_mnist_dir);
+  const std::string& dir = default_fashion_mnist_dir);
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -17,8 +17,8 @@ bool fast_path(const at::Tensor& t) {
 }  // namespace
 
 void assign_scaled(at::Tensor& dst, const at::Tensor& src, double alpha) {
-  if (!dst.defined() || !dst.sizes().equals(src.sizes()) || dst.scalar_type() != src.scalar_type() ||
-      !dst.is_contiguous() || dst.use_count() > 1)
+  if (!dst.defined() || !dst.sizes().equals(src.sizes()) ||
+      dst.scalar_type() != src.scalar_type() || !dst.is_contiguous() || dst.use_count() > 1)
     dst = at::empty_like(src, at::MemoryFormat::Contiguous);
   if (fast_path(src) && fast_path(dst)) {
     const float a = static_cast<float>(alpha);

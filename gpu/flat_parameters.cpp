@@ -26,18 +26,18 @@ at::Tensor flatten_parameters(const torch::nn::Module& module) {
   pieces.reserve(params.size());
   for (const auto& p : params)
     pieces.push_back(p.detach().reshape({-1}));
-  return at::cat(pieces); // always a fresh tensor
+  return at::cat(pieces);  // always a fresh tensor
 }
 
 void load_flat_parameters(torch::nn::Module& module, const at::Tensor& flat) {
   const int64_t expected = parameter_count(module);
   if (!flat.defined() || flat.dim() != 1 || flat.numel() != expected)
     throw std::invalid_argument(
-        "load_flat_parameters: expected a 1-D tensor of " + std::to_string(expected) +
-        " elements for model '" + module.name() + "', got " +
-        (flat.defined() ? "a " + std::to_string(flat.dim()) + "-D tensor of " +
-                              std::to_string(flat.numel()) + " elements"
-                        : std::string("an undefined tensor")));
+      "load_flat_parameters: expected a 1-D tensor of " + std::to_string(expected) +
+      " elements for model '" + module.name() + "', got " +
+      (flat.defined() ? "a " + std::to_string(flat.dim()) + "-D tensor of " +
+                          std::to_string(flat.numel()) + " elements"
+                      : std::string("an undefined tensor")));
   torch::NoGradGuard no_grad;
   int64_t offset = 0;
   for (auto& p : module.parameters()) {
@@ -51,8 +51,8 @@ at::Tensor flatten_gradients(const torch::nn::Module& module) {
   torch::NoGradGuard no_grad;
   const auto params = module.parameters();
   const int64_t total = parameter_count(module);
-  auto flat = at::empty({total}, params.empty() ? at::TensorOptions(at::kFloat)
-                                                 : params.front().options());
+  auto flat =
+    at::empty({total}, params.empty() ? at::TensorOptions(at::kFloat) : params.front().options());
   int64_t offset = 0;
   for (const auto& p : params) {
     const int64_t n = p.numel();
@@ -79,4 +79,4 @@ void zero_gradients(torch::nn::Module& module) {
   }
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -13,8 +13,8 @@
 namespace torch {
 namespace nn {
 class Module;
-} // namespace nn
-} // namespace torch
+}  // namespace nn
+}  // namespace torch
 
 namespace hetsgd {
 
@@ -37,4 +37,4 @@ at::Tensor flatten_gradients(const torch::nn::Module& module);
 /// next backward pass).
 void zero_gradients(torch::nn::Module& module);
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -13,10 +13,11 @@ namespace hetsgd {
 flat_sgd::flat_sgd(double lr, double momentum, double weight_decay)
     : lr_(lr), momentum_(momentum), weight_decay_(weight_decay) {
   if (!(lr >= 0) || !(momentum >= 0 && momentum < 1) || !(weight_decay >= 0))
-    throw std::invalid_argument("flat_sgd: need lr >= 0, 0 <= momentum < 1, weight_decay >= 0; "
-                                "got lr " + std::to_string(lr) + ", momentum " +
-                                std::to_string(momentum) + ", weight_decay " +
-                                std::to_string(weight_decay));
+    throw std::invalid_argument(
+      "flat_sgd: need lr >= 0, 0 <= momentum < 1, weight_decay >= 0; "
+      "got lr " +
+      std::to_string(lr) + ", momentum " + std::to_string(momentum) + ", weight_decay " +
+      std::to_string(weight_decay));
 }
 
 void flat_sgd::set_lr(double lr) {
@@ -26,12 +27,11 @@ void flat_sgd::set_lr(double lr) {
 }
 
 void flat_sgd::step(at::Tensor& weights, const at::Tensor& mean_gradient) {
-  if (!weights.defined() || !mean_gradient.defined() ||
-      weights.numel() != mean_gradient.numel())
+  if (!weights.defined() || !mean_gradient.defined() || weights.numel() != mean_gradient.numel())
     throw std::invalid_argument(
-        "flat_sgd::step: weights and gradient must have the same number of elements, got " +
-        std::to_string(weights.defined() ? weights.numel() : -1) + " and " +
-        std::to_string(mean_gradient.defined() ? mean_gradient.numel() : -1));
+      "flat_sgd::step: weights and gradient must have the same number of elements, got " +
+      std::to_string(weights.defined() ? weights.numel() : -1) + " and " +
+      std::to_string(mean_gradient.defined() ? mean_gradient.numel() : -1));
   torch::NoGradGuard no_grad;
   const auto g = mean_gradient.reshape_as(weights);
   at::Tensor d = g;
@@ -64,4 +64,4 @@ void flat_sgd::step_scaled(at::Tensor& weights, const at::Tensor& gradient_sum, 
   ++steps_;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -17,7 +17,7 @@ namespace hetsgd {
 /// The momentum buffer lives here, so one flat_sgd belongs to one weight tensor. Not
 /// thread-safe: the aggregator owns it.
 class flat_sgd {
-public:
+ public:
   /// Throws std::invalid_argument unless lr >= 0, 0 <= momentum < 1 and weight_decay >= 0.
   flat_sgd(double lr, double momentum = 0.0, double weight_decay = 0.0);
 
@@ -45,7 +45,7 @@ public:
   /// Steps taken so far.
   int64_t steps() const { return steps_; }
 
-private:
+ private:
   double lr_;
   double momentum_;
   double weight_decay_;
@@ -53,4 +53,4 @@ private:
   int64_t steps_ = 0;
 };
 
-} // namespace hetsgd
+}  // namespace hetsgd

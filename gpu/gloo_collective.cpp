@@ -7,8 +7,8 @@
 #include <gloo/rendezvous/store.h>
 #include <gloo/transport/tcp/device.h>
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <mutex>
 
 #include "gpu/kv_store.hpp"
@@ -20,9 +20,9 @@ namespace {
 /// Gloo's rendezvous reads and writes through its own Store interface; this forwards to ours
 /// under the group's prefix, so a rebuilt group (new prefix) never sees an old address.
 class store_bridge final : public gloo::rendezvous::Store {
-public:
+ public:
   store_bridge(kv_store& store, std::string prefix, std::chrono::milliseconds timeout)
-    : store_(store), prefix_(std::move(prefix)), timeout_(timeout) {}
+      : store_(store), prefix_(std::move(prefix)), timeout_(timeout) {}
 
   void set(const std::string& key, const std::vector<char>& data) override {
     store_.set(prefix_ + key, data);
@@ -37,7 +37,7 @@ public:
       store_.get(prefix_ + key, timeout);
   }
 
-private:
+ private:
   kv_store& store_;
   std::string prefix_;
   std::chrono::milliseconds timeout_;
@@ -61,14 +61,14 @@ void ignore_sigpipe() {
 }  // namespace
 
 gloo_collective::gloo_collective(const collective_setup& setup)
-  : rank_(setup.rank), size_(setup.size), count_non_finite_(setup.count_non_finite) {
+    : rank_(setup.rank), size_(setup.size), count_non_finite_(setup.count_non_finite) {
   ignore_sigpipe();
   if (setup.store == nullptr)
     throw collective_error(collective_errc::invalid, "gloo collective: no rendezvous store");
   if (size_ < 1 || rank_ < 0 || rank_ >= size_)
-    throw collective_error(collective_errc::invalid,
-                           "gloo collective: rank " + std::to_string(rank_) + " is not in [0, " +
-                             std::to_string(size_) + ")");
+    throw collective_error(collective_errc::invalid, "gloo collective: rank " +
+                                                       std::to_string(rank_) + " is not in [0, " +
+                                                       std::to_string(size_) + ")");
   try {
     gloo::transport::tcp::attr attr;
     attr.hostname = setup.host;

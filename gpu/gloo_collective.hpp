@@ -15,7 +15,7 @@ class Context;
 namespace hetsgd {
 
 class gloo_collective final : public collective {
-public:
+ public:
   /// Connects to all `setup.size` ranks (full mesh) through `setup.store` under `setup.prefix`,
   /// listening on `setup.host`. Throws collective_error (timeout) when a peer does not show up
   /// within `setup.timeout`.
@@ -28,7 +28,7 @@ public:
   reduce_result all_reduce(float* data, std::size_t n, float scale,
                            std::chrono::milliseconds timeout) override;
 
-private:
+ private:
   std::shared_ptr<gloo::Context> context_;
   int rank_;
   int size_;

@@ -41,4 +41,4 @@ void apply_local_sgd_step(torch::nn::Module& model, double scale) {
       p.add_(p.grad(), -scale);
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

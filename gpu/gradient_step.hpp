@@ -43,4 +43,4 @@ micro_batch_result accumulate_gradients(classifier& model, const image_dataset& 
 /// as they are (call zero_gradients next).
 void apply_local_sgd_step(torch::nn::Module& model, double scale);
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -14,8 +14,8 @@ int64_t image_dataset::size() const {
 image_dataset image_dataset::slice(int64_t begin, int64_t end) const {
   if (begin < 0 || begin > end || end > size())
     throw std::out_of_range("image_dataset::slice: [" + std::to_string(begin) + ", " +
-                            std::to_string(end) + ") is not within [0, " +
-                            std::to_string(size()) + ")");
+                            std::to_string(end) + ") is not within [0, " + std::to_string(size()) +
+                            ")");
   return image_dataset{images.narrow(0, begin, end - begin), labels.narrow(0, begin, end - begin)};
 }
 
@@ -54,4 +54,4 @@ std::string check_labeled_data(const labeled_data& d) {
   return "";
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -43,4 +43,4 @@ struct labeled_data {
 /// images, none negative (the model's logits must cover the largest).
 std::string check_labeled_data(const labeled_data& d);
 
-} // namespace hetsgd
+}  // namespace hetsgd

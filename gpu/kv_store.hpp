@@ -12,7 +12,7 @@
 namespace hetsgd {
 
 class kv_store {
-public:
+ public:
   virtual ~kv_store();
   /// Sets `key` to `value` (a key is written once per rendezvous; a second set overwrites).
   virtual void set(const std::string& key, const std::vector<char>& value) = 0;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <condition_variable>
-#include <map>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -13,7 +13,7 @@ namespace hetsgd {
 /// One all-reduce at a time: ranks add into `sum` while collecting; the last to arrive switches
 /// to distributing; each rank copies the result out, and the last to leave resets the group.
 class local_group {
-public:
+ public:
   explicit local_group(int size) : size_(size), joined_(static_cast<std::size_t>(size), false) {}
 
   int size() const { return size_; }
@@ -54,10 +54,10 @@ public:
     } else if (sum_.size() != n) {
       broken_ = true;
       changed_.notify_all();
-      throw collective_error(collective_errc::invalid,
-                             "local collective: rank " + std::to_string(rank) + " reduces " +
-                               std::to_string(n) + " elements, others " +
-                               std::to_string(sum_.size()));
+      throw collective_error(collective_errc::invalid, "local collective: rank " +
+                                                         std::to_string(rank) + " reduces " +
+                                                         std::to_string(n) + " elements, others " +
+                                                         std::to_string(sum_.size()));
     }
     for (std::size_t i = 0; i < n; ++i)
       sum_[i] += data[i];
@@ -75,8 +75,8 @@ public:
     fail_if_broken();
     std::copy(sum_.begin(), sum_.end(), data);
     reduce_result result;
-    result.non_finite = std::count_if(sum_.begin(), sum_.end(),
-                                      [](float x) { return !std::isfinite(x); });
+    result.non_finite =
+      std::count_if(sum_.begin(), sum_.end(), [](float x) { return !std::isfinite(x); });
     if (++departed_ == size_) {
       arrived_ = 0;
       departed_ = 0;
@@ -87,15 +87,14 @@ public:
     return result;
   }
 
-private:
+ private:
   reduce_result timed_out(int rank, std::chrono::milliseconds timeout) {
     broken_ = true;
     changed_.notify_all();
     throw collective_error(collective_errc::timeout,
                            "local collective: rank " + std::to_string(rank) + " waited " +
-                             std::to_string(timeout.count()) + " ms; " +
-                             std::to_string(arrived_) + " of " + std::to_string(size_) +
-                             " ranks arrived");
+                             std::to_string(timeout.count()) + " ms; " + std::to_string(arrived_) +
+                             " of " + std::to_string(size_) + " ranks arrived");
   }
 
   const int size_;
@@ -121,11 +120,11 @@ std::map<std::string, std::weak_ptr<local_group>>& registry() {
 }  // namespace
 
 local_collective::local_collective(const std::string& name, int rank, int size)
-  : rank_(rank), size_(size) {
+    : rank_(rank), size_(size) {
   if (size < 1 || rank < 0 || rank >= size)
-    throw collective_error(collective_errc::invalid,
-                           "local collective '" + name + "': rank " + std::to_string(rank) +
-                             " is not in [0, " + std::to_string(size) + ")");
+    throw collective_error(collective_errc::invalid, "local collective '" + name + "': rank " +
+                                                       std::to_string(rank) + " is not in [0, " +
+                                                       std::to_string(size) + ")");
   {
     std::lock_guard<std::mutex> guard{registry_mutex};
     for (auto it = registry().begin(); it != registry().end();)  // groups whose ranks all left

@@ -14,7 +14,7 @@ namespace hetsgd {
 class local_group;
 
 class local_collective final : public collective {
-public:
+ public:
   /// Joins the group named `name` of `size` ranks as `rank`; the first to join creates it.
   /// Throws collective_error (invalid) when a rank joins twice or sizes disagree.
   local_collective(const std::string& name, int rank, int size);
@@ -26,7 +26,7 @@ public:
   reduce_result all_reduce(float* data, std::size_t n, float scale,
                            std::chrono::milliseconds timeout) override;
 
-private:
+ private:
   std::shared_ptr<local_group> group_;
   int rank_;
   int size_;

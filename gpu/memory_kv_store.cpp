@@ -14,14 +14,13 @@ void memory_kv_store::set(const std::string& key, const std::vector<char>& value
   changed_.notify_all();
 }
 
-std::vector<char> memory_kv_store::get(const std::string& key,
-                                       std::chrono::milliseconds timeout) {
+std::vector<char> memory_kv_store::get(const std::string& key, std::chrono::milliseconds timeout) {
   std::unique_lock<std::mutex> lock{mutex_};
   const bool found = changed_.wait_for(lock, timeout, [&] { return values_.count(key) > 0; });
   if (!found)
-    throw collective_error(collective_errc::timeout,
-                           "rendezvous: key '" + key + "' was not set within " +
-                             std::to_string(timeout.count()) + " ms");
+    throw collective_error(collective_errc::timeout, "rendezvous: key '" + key +
+                                                       "' was not set within " +
+                                                       std::to_string(timeout.count()) + " ms");
   return values_[key];
 }
 

@@ -11,11 +11,11 @@
 namespace hetsgd {
 
 class memory_kv_store final : public kv_store {
-public:
+ public:
   void set(const std::string& key, const std::vector<char>& value) override;
   std::vector<char> get(const std::string& key, std::chrono::milliseconds timeout) override;
 
-private:
+ private:
   std::mutex mutex_;
   std::condition_variable changed_;
   std::map<std::string, std::vector<char>> values_;

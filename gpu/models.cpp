@@ -16,7 +16,7 @@ namespace {
 
 /// Multi-layer perceptron 784-256-128-10 with ReLU.
 class mlp final : public classifier {
-public:
+ public:
   mlp() : classifier("mlp") {
     fc1_ = register_module("fc1", torch::nn::Linear(784, 256));
     fc2_ = register_module("fc2", torch::nn::Linear(256, 128));
@@ -30,13 +30,13 @@ public:
     return fc3_->forward(x);
   }
 
-private:
+ private:
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr}, fc3_{nullptr};
 };
 
 /// Small CNN: 28 -conv5-> 24 -pool-> 12 -conv5-> 8 -pool-> 4; 16*4*4 = 256 features.
 class cnn final : public classifier {
-public:
+ public:
   cnn() : classifier("cnn") {
     conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 5)));
     conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 5)));
@@ -52,7 +52,7 @@ public:
     return fc2_->forward(x);
   }
 
-private:
+ private:
   torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   torch::nn::Linear fc1_{nullptr}, fc2_{nullptr};
 };
@@ -129,7 +129,7 @@ model_handle construct_registered(const std::string& name, const model_factory& 
   return model;
 }
 
-} // namespace
+}  // namespace
 
 void register_model_factory(const std::string& name, model_factory factory) {
   if (name.empty())
@@ -177,4 +177,4 @@ std::vector<std::string> model_names() {
   return names;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -13,10 +13,11 @@
 namespace hetsgd {
 
 /// A LibTorch module that maps images to class logits (the built-in models take [N, 1, 28, 28]
-/// and give [N, 10]; a registered model takes whatever its data set's images are). Its parameters() (in registration order,
-/// identical across replicas of the same model) are what flat_parameters.hpp flattens.
+/// and give [N, 10]; a registered model takes whatever its data set's images are). Its parameters()
+/// (in registration order, identical across replicas of the same model) are what
+/// flat_parameters.hpp flattens.
 class classifier : public torch::nn::Module {
-public:
+ public:
   /// `model_name` is the name make_model knows it by ("mlp", "cnn"); Module::name() returns it.
   explicit classifier(const std::string& model_name) : torch::nn::Module(model_name) {}
 
@@ -44,9 +45,9 @@ void register_model_factory(const std::string& name, model_factory factory);
 model_handle make_model(const std::string& name);
 
 /// Builds a model by name. A built-in model initializes every parameter from a private generator
-/// seeded with `seed`, with the same distribution as LibTorch's default (uniform in +-1/sqrt(fan_in)).
-/// Two calls with the same name and seed give identical weights, whatever the global torch
-/// generator state and whichever thread calls (construction still advances the global
+/// seeded with `seed`, with the same distribution as LibTorch's default (uniform in
+/// +-1/sqrt(fan_in)). Two calls with the same name and seed give identical weights, whatever the
+/// global torch generator state and whichever thread calls (construction still advances the global
 /// generator, as every LibTorch module does, but the weights do not depend on it). A registered
 /// model is what its factory returns for `seed`; a factory that throws or returns no model gives
 /// std::runtime_error "model factory 'NAME' failed: WHAT".
@@ -60,4 +61,4 @@ bool is_builtin_model(const std::string& name);
 /// fc 64->10; 20,522 parameters), then the registered names in registration order.
 std::vector<std::string> model_names();
 
-} // namespace hetsgd
+}  // namespace hetsgd

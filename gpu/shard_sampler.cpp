@@ -47,7 +47,7 @@ void shuffle(std::vector<int64_t>& v, std::mt19937_64& rng) {
   }
 }
 
-} // namespace
+}  // namespace
 
 std::shared_ptr<const std::vector<int64_t>> global_permutation(int64_t dataset_size,
                                                                uint64_t seed) {
@@ -82,8 +82,8 @@ shard_sampler::shard_sampler(int64_t dataset_size, int worker, int workers, uint
     throw std::invalid_argument("shard_sampler: dataset_size must be positive, got " +
                                 std::to_string(dataset_size));
   if (workers < 1 || worker < 0 || worker >= workers)
-    throw std::invalid_argument("shard_sampler: worker " + std::to_string(worker) +
-                                " of " + std::to_string(workers) +
+    throw std::invalid_argument("shard_sampler: worker " + std::to_string(worker) + " of " +
+                                std::to_string(workers) +
                                 " is out of range (need 0 <= worker < workers)");
   permutation_ = global_permutation(dataset_size, seed);
   std::tie(begin_, end_) = even_share(dataset_size, worker, workers);
@@ -93,9 +93,9 @@ shard_sampler::shard_sampler(int64_t dataset_size, int worker, int workers, uint
 void shard_sampler::start_pass() {
   const auto& perm = *permutation_;
   order_.assign(perm.begin() + begin_, perm.begin() + end_);
-  std::mt19937_64 rng(derive_seed({seed_, static_cast<uint64_t>(worker_),
-                                   static_cast<uint64_t>(epoch_), share_generation_,
-                                   static_cast<uint64_t>(begin_), static_cast<uint64_t>(end_)}));
+  std::mt19937_64 rng(
+    derive_seed({seed_, static_cast<uint64_t>(worker_), static_cast<uint64_t>(epoch_),
+                 share_generation_, static_cast<uint64_t>(begin_), static_cast<uint64_t>(end_)}));
   shuffle(order_, rng);
   position_ = 0;
 }
@@ -118,7 +118,7 @@ at::Tensor shard_sampler::next(int64_t n) {
     std::copy(order_.begin() + position_, order_.begin() + position_ + take, dst + filled);
     position_ += take;
     filled += take;
-    if (position_ == shard) { // eagerly, so that epoch() names the pass of the next sample
+    if (position_ == shard) {  // eagerly, so that epoch() names the pass of the next sample
       ++epoch_;
       start_pass();
     }
@@ -140,4 +140,4 @@ void shard_sampler::set_share(int64_t begin, int64_t end) {
   start_pass();
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -27,7 +27,7 @@ std::shared_ptr<const std::vector<int64_t>> global_permutation(int64_t dataset_s
 ///
 /// Not thread-safe: one sampler per worker.
 class shard_sampler {
-public:
+ public:
   /// Throws std::invalid_argument unless dataset_size > 0, workers >= 1 and
   /// 0 <= worker < workers. A worker whose even share is empty (dataset_size < workers) may be
   /// constructed, but next(n > 0) throws until set_share gives it samples.
@@ -67,7 +67,7 @@ public:
   /// Worker `worker`'s even share [floor(N*worker/workers), floor(N*(worker+1)/workers)).
   static std::pair<int64_t, int64_t> even_share(int64_t dataset_size, int worker, int workers);
 
-private:
+ private:
   void start_pass();
 
   int64_t dataset_size_;
@@ -77,11 +77,11 @@ private:
   std::shared_ptr<const std::vector<int64_t>> permutation_;
   int64_t begin_ = 0;
   int64_t end_ = 0;
-  uint64_t share_generation_ = 0; ///< how many times set_share was called
+  uint64_t share_generation_ = 0;  ///< how many times set_share was called
   int64_t epoch_ = 0;
   int64_t position_ = 0;
   int64_t drawn_ = 0;
-  std::vector<int64_t> order_; ///< the current epoch's order of this shard
+  std::vector<int64_t> order_;  ///< the current epoch's order of this shard
 };
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -15,9 +15,10 @@ double measure_solo_throughput(const std::string& model_name, const image_datase
                                int64_t micro_batch, double min_seconds, uint64_t seed) {
   if (micro_batch < 1 || !(min_seconds >= 0) || data.size() == 0)
     throw std::invalid_argument(
-        "measure_solo_throughput: need micro_batch >= 1, min_seconds >= 0 and a non-empty data "
-        "set; got micro_batch " + std::to_string(micro_batch) + ", min_seconds " +
-        std::to_string(min_seconds) + ", " + std::to_string(data.size()) + " samples");
+      "measure_solo_throughput: need micro_batch >= 1, min_seconds >= 0 and a non-empty data "
+      "set; got micro_batch " +
+      std::to_string(micro_batch) + ", min_seconds " + std::to_string(min_seconds) + ", " +
+      std::to_string(data.size()) + " samples");
   auto model = make_model(model_name, seed);
   model->train();
   shard_sampler sampler(data.size(), 0, 1, seed);
@@ -37,4 +38,4 @@ double measure_solo_throughput(const std::string& model_name, const image_datase
   return static_cast<double>(samples) / elapsed;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -20,4 +20,4 @@ namespace hetsgd {
 double measure_solo_throughput(const std::string& model_name, const image_dataset& data,
                                int64_t micro_batch, double min_seconds, uint64_t seed);
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -4,8 +4,8 @@
 
 #include <ATen/ATen.h>
 
-#include <cstdint>
 #include <torch/utils.h>
+#include <cstdint>
 
 namespace hetsgd {
 
@@ -61,4 +61,4 @@ std::uint64_t bit_hash(const at::Tensor& t) {
   return h;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -21,4 +21,4 @@ int64_t count_non_finite(const at::Tensor& t);
 /// they are bit-identical. 0 for an undefined tensor.
 std::uint64_t bit_hash(const at::Tensor& t);
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -37,8 +37,9 @@ std::string compute_device_unusable(const std::string& text) {
   if (!d->cuda)
     return {};
   if (!torch::cuda::is_available())
-    return text + ": no CUDA device (this LibTorch has no CUDA support or finds no GPU; "
-                  "docs/gpu.md says how to build against a CUDA-enabled one)";
+    return text +
+           ": no CUDA device (this LibTorch has no CUDA support or finds no GPU; "
+           "docs/gpu.md says how to build against a CUDA-enabled one)";
   const auto count = static_cast<int>(torch::cuda::device_count());
   if (d->index >= count)
     return text + ": no such CUDA device (" + std::to_string(count) + " found)";

@@ -14,7 +14,7 @@ F lookup(const char* symbol) {
   return reinterpret_cast<F>(::dlsym(RTLD_DEFAULT, symbol));
 }
 
-} // namespace
+}  // namespace
 
 thread_pinning pin_compute_threads_to_one() {
   static std::mutex mutex;
@@ -55,4 +55,4 @@ int openblas_threads() {
   return -1;
 }
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -33,4 +33,4 @@ void pin_this_thread_once();
 /// OpenBLAS's current thread count, or -1 when OpenBLAS is not in the process.
 int openblas_threads();
 
-} // namespace hetsgd
+}  // namespace hetsgd

@@ -46,8 +46,9 @@ round_decision abs_policy::on_arrival(const contribution_meta& c, const policy_c
     job_version_[c.worker] = ctx.version;
     return d;
   }
-  const auto in_round = std::any_of(pending_.begin(), pending_.end(),
-                                    [&](const contribution_meta& p) { return p.worker == c.worker; });
+  const auto in_round =
+    std::any_of(pending_.begin(), pending_.end(),
+                [&](const contribution_meta& p) { return p.worker == c.worker; });
   if (in_round || ctx.version - c.version > schedule_.tau_max()) {
     d.drop.push_back({c.id, in_round ? drop_reason::late : drop_reason::stale});
     d.release.push_back(c.worker);

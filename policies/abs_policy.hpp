@@ -35,11 +35,11 @@
 namespace hetsgd {
 
 struct abs_options {
-  std::size_t workers = 1;          ///< N at the start
-  std::size_t k0 = 1;               ///< K⁰, in [1, N]
-  std::size_t every_rounds = 10;    ///< E: rounds between K updates
-  std::uint64_t local_steps = 4;    ///< U: local SGD steps per job
-  double global_lr = 1.0;           ///< η_g on the summed deltas / K
+  std::size_t workers = 1;        ///< N at the start
+  std::size_t k0 = 1;             ///< K⁰, in [1, N]
+  std::size_t every_rounds = 10;  ///< E: rounds between K updates
+  std::uint64_t local_steps = 4;  ///< U: local SGD steps per job
+  double global_lr = 1.0;         ///< η_g on the summed deltas / K
 };
 
 class abs_policy final : public round_policy {

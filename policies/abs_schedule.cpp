@@ -9,10 +9,14 @@ namespace hetsgd {
 
 namespace {
 
-bool usable_loss(double f) { return std::isfinite(f) && f > 0.0; }
+bool usable_loss(double f) {
+  return std::isfinite(f) && f > 0.0;
+}
 
 /// ⌈x⌉ for x >= 0, forgiving a relative rounding error of 1e-12 (3.0000000000001 → 3).
-double tolerant_ceil(double x) { return std::ceil(x * (1.0 - 1e-12)); }
+double tolerant_ceil(double x) {
+  return std::ceil(x * (1.0 - 1e-12));
+}
 
 }  // namespace
 
@@ -27,7 +31,9 @@ abs_k_schedule::abs_k_schedule(std::size_t workers, std::size_t k0, std::size_t 
     throw std::invalid_argument("abs_k_schedule: every_rounds must be >= 1");
 }
 
-std::size_t abs_k_schedule::k() const { return std::max<std::size_t>(1, std::min(target_, workers_)); }
+std::size_t abs_k_schedule::k() const {
+  return std::max<std::size_t>(1, std::min(target_, workers_));
+}
 
 void abs_k_schedule::on_round(double train_loss) {
   ++rounds_;
@@ -69,10 +75,9 @@ void abs_k_schedule::restore_state(const policy_state& s) {
   const double target = state_value(s, "abs.k_target", "abs");
   const double rounds = state_value(s, "abs.rounds", "abs");
   if (!(max_workers >= 1.0) || !(target >= 1.0) || target > max_workers || !(rounds >= 0.0))
-    throw std::invalid_argument("abs: saved state out of range (k_target " +
-                                std::to_string(target) + ", max_workers " +
-                                std::to_string(max_workers) + ", rounds " +
-                                std::to_string(rounds) + ")");
+    throw std::invalid_argument(
+      "abs: saved state out of range (k_target " + std::to_string(target) + ", max_workers " +
+      std::to_string(max_workers) + ", rounds " + std::to_string(rounds) + ")");
   max_workers_ = std::max(max_workers_, static_cast<std::size_t>(max_workers));
   target_ = static_cast<std::size_t>(target);
   rounds_ = static_cast<std::uint64_t>(rounds);

@@ -6,9 +6,12 @@
 namespace hetsgd {
 
 abs_sgd_trigger parse_abs_sgd_trigger(const std::string& name) {
-  if (name == "comm") return abs_sgd_trigger::comm;
-  if (name == "period") return abs_sgd_trigger::period;
-  if (name == "samples") return abs_sgd_trigger::samples;
+  if (name == "comm")
+    return abs_sgd_trigger::comm;
+  if (name == "period")
+    return abs_sgd_trigger::period;
+  if (name == "samples")
+    return abs_sgd_trigger::samples;
   throw std::invalid_argument("abs_sgd: unknown trigger '" + name +
                               "' (expected comm, period or samples)");
 }
@@ -82,10 +85,8 @@ round_decision abs_sgd_policy::on_arrival(const contribution_meta& c, const poli
 double abs_sgd_policy::next_sync_after(double sync_at_s, double iteration_s,
                                        std::uint64_t samples) const {
   switch (opts_.trigger) {
-    case abs_sgd_trigger::comm:
-      return sync_at_s;  // unused: comm syncs in the closing decision
-    case abs_sgd_trigger::period:
-      return sync_at_s + opts_.period_s;
+    case abs_sgd_trigger::comm: return sync_at_s;  // unused: comm syncs in the closing decision
+    case abs_sgd_trigger::period: return sync_at_s + opts_.period_s;
     case abs_sgd_trigger::samples: {
       if (samples == 0 || !(iteration_s > 0.0))
         return sync_at_s + opts_.period_s;

@@ -48,8 +48,8 @@ const char* to_string(abs_sgd_trigger t);
 
 struct abs_sgd_options {
   abs_sgd_trigger trigger = abs_sgd_trigger::period;
-  double period_s = 0.1;              ///< seconds between synchronizations (period trigger)
-  std::uint64_t target_samples = 0;   ///< cluster-wide samples per iteration (samples trigger)
+  double period_s = 0.1;             ///< seconds between synchronizations (period trigger)
+  std::uint64_t target_samples = 0;  ///< cluster-wide samples per iteration (samples trigger)
   /// Linear learning-rate scaling: each update's rate is multiplied by Σn / reference_batch, so
   /// that a large implicit batch moves the model as far as that many reference batches would.
   bool linear_lr_scaling = false;
@@ -77,13 +77,13 @@ class abs_sgd_policy final : public round_policy {
 
   abs_sgd_options opts_;
   policy_traits traits_;
-  bool open_ = false;                              ///< uploads requested, round not closed
-  double last_sync_at_s_ = 0.0;                    ///< when the current/last sync was requested
-  double iteration_began_at_s_ = 0.0;              ///< the sync before it (or the start)
+  bool open_ = false;                  ///< uploads requested, round not closed
+  double last_sync_at_s_ = 0.0;        ///< when the current/last sync was requested
+  double iteration_began_at_s_ = 0.0;  ///< the sync before it (or the start)
   double next_sync_at_s_ = 0.0;
-  std::vector<worker_id> asked_;                   ///< workers asked at the open sync (sorted)
+  std::vector<worker_id> asked_;                    ///< workers asked at the open sync (sorted)
   std::map<worker_id, contribution_meta> pending_;  ///< hand-overs of the open sync
-  std::vector<worker_id> known_;                   ///< live set last seen, to tell who joined
+  std::vector<worker_id> known_;                    ///< live set last seen, to tell who joined
 };
 
 }  // namespace hetsgd

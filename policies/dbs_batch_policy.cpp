@@ -10,10 +10,13 @@ namespace hetsgd {
 
 namespace {
 
-std::string num(double x) { return std::to_string(x); }
+std::string num(double x) {
+  return std::to_string(x);
+}
 
 /// Largest-remainder rounding of quotas q (Σq = total) to integers ≥ 1 summing to total.
-std::vector<std::int64_t> round_largest_remainder(const std::vector<double>& q, std::int64_t total) {
+std::vector<std::int64_t> round_largest_remainder(const std::vector<double>& q,
+                                                  std::int64_t total) {
   const std::size_t n = q.size();
   std::vector<std::int64_t> b(n);
   std::int64_t sum = 0;
@@ -41,12 +44,13 @@ std::vector<std::int64_t> round_largest_remainder(const std::vector<double>& q, 
       }
   // b_i ≥ 1: take one sample from the most over-served worker that can spare one.
   for (std::size_t i = 0; i < n; ++i) {
-    if (b[i] >= 1) continue;
+    if (b[i] >= 1)
+      continue;
     std::size_t donor = n;
     for (std::size_t j = 0; j < n; ++j) {
-      if (b[j] < 2) continue;
-      if (donor == n ||
-          static_cast<double>(b[j]) - q[j] > static_cast<double>(b[donor]) - q[donor])
+      if (b[j] < 2)
+        continue;
+      if (donor == n || static_cast<double>(b[j]) - q[j] > static_cast<double>(b[donor]) - q[donor])
         donor = j;
     }
     if (donor == n)
@@ -60,8 +64,10 @@ std::vector<std::int64_t> round_largest_remainder(const std::vector<double>& q, 
 }  // namespace
 
 dbs_rounding parse_dbs_rounding(const std::string& name) {
-  if (name == "largest_remainder") return dbs_rounding::largest_remainder;
-  if (name == "reference") return dbs_rounding::reference;
+  if (name == "largest_remainder")
+    return dbs_rounding::largest_remainder;
+  if (name == "reference")
+    return dbs_rounding::reference;
   throw std::invalid_argument("dbs: unknown rounding '" + name +
                               "' (expected 'largest_remainder' or 'reference')");
 }
@@ -79,7 +85,8 @@ dbs_batch_policy::dbs_batch_policy(dbs_options opts, std::size_t workers)
   if (global_batch_ < 1)
     throw std::invalid_argument("dbs: global batch B = " + std::to_string(global_batch_) +
                                 " must be >= 1");
-  if (workers_ < 1) throw std::invalid_argument("dbs: needs at least 1 worker, got 0");
+  if (workers_ < 1)
+    throw std::invalid_argument("dbs: needs at least 1 worker, got 0");
   if (global_batch_ < static_cast<std::int64_t>(workers_))
     throw std::invalid_argument("dbs: global batch B = " + std::to_string(global_batch_) +
                                 " is smaller than the number of workers N = " +
@@ -87,19 +94,19 @@ dbs_batch_policy::dbs_batch_policy(dbs_options opts, std::size_t workers)
   if (dataset_size_ < global_batch_)
     throw std::invalid_argument("dbs: dataset size |D| = " + std::to_string(dataset_size_) +
                                 " is smaller than the global batch B = " +
-                                std::to_string(global_batch_) +
-                                " (no full iteration per epoch)");
+                                std::to_string(global_batch_) + " (no full iteration per epoch)");
   iterations_per_epoch_ = dataset_size_ / global_batch_;
 }
 
 std::vector<batch_assignment> dbs_batch_policy::initial(std::size_t workers) {
   if (workers != workers_)
-    throw std::invalid_argument("dbs: initial() for " + std::to_string(workers) +
-                                " workers, but the policy was built for N = " +
-                                std::to_string(workers_));
+    throw std::invalid_argument(
+      "dbs: initial() for " + std::to_string(workers) +
+      " workers, but the policy was built for N = " + std::to_string(workers_));
   const auto n = static_cast<std::int64_t>(workers_);
   std::vector<std::int64_t> b(workers_, global_batch_ / n);
-  for (std::int64_t i = 0; i < global_batch_ % n; ++i) ++b[static_cast<std::size_t>(i)];
+  for (std::int64_t i = 0; i < global_batch_ % n; ++i)
+    ++b[static_cast<std::size_t>(i)];
   plan_ = restored_plan_.empty() ? plan_from_batches(b) : restored_plan_;
   iterations_.assign(workers_, 0);
   compute_s_.assign(workers_, 0.0);
@@ -112,8 +119,9 @@ std::vector<batch_assignment> dbs_batch_policy::initial(std::size_t workers) {
 }
 
 std::optional<std::vector<batch_assignment>> dbs_batch_policy::on_report(
-    const throughput_report& r) {
-  if (!started_) throw std::logic_error("dbs: on_report() before initial()");
+  const throughput_report& r) {
+  if (!started_)
+    throw std::logic_error("dbs: on_report() before initial()");
   if (r.worker >= workers_)
     throw std::invalid_argument("dbs: report from unknown worker " + std::to_string(r.worker) +
                                 " (N = " + std::to_string(workers_) + ")");
@@ -131,11 +139,13 @@ std::optional<std::vector<batch_assignment>> dbs_batch_policy::on_report(
   ++iterations_[w];
   compute_s_[w] += r.compute_s;
   for (std::size_t i = 0; i < workers_; ++i)
-    if (iterations_[i] < iterations_per_epoch_) return std::nullopt;
+    if (iterations_[i] < iterations_per_epoch_)
+      return std::nullopt;
 
   // Epoch boundary: re-partition from this epoch's pure compute times.
   std::vector<double> shares(workers_);
-  for (std::size_t i = 0; i < workers_; ++i) shares[i] = plan_[i].share;
+  for (std::size_t i = 0; i < workers_; ++i)
+    shares[i] = plan_[i].share;
   plan_ = plan_from_batches(dbs_partition(shares, compute_s_, global_batch_, rounding_));
   ++epochs_completed_;
   iterations_ = std::move(carried_iterations_);
@@ -150,13 +160,13 @@ std::vector<std::int64_t> dbs_batch_policy::dbs_partition(const std::vector<doub
                                                           std::int64_t global_batch,
                                                           dbs_rounding rounding) {
   const std::size_t n = shares.size();
-  if (n == 0) throw std::invalid_argument("dbs_partition: no workers");
+  if (n == 0)
+    throw std::invalid_argument("dbs_partition: no workers");
   if (times.size() != n)
     throw std::invalid_argument("dbs_partition: " + std::to_string(n) + " shares but " +
                                 std::to_string(times.size()) + " times");
   if (global_batch < static_cast<std::int64_t>(n))
-    throw std::invalid_argument("dbs_partition: global batch B = " +
-                                std::to_string(global_batch) +
+    throw std::invalid_argument("dbs_partition: global batch B = " + std::to_string(global_batch) +
                                 " is smaller than the number of workers N = " + std::to_string(n));
   double share_sum = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -184,7 +194,8 @@ std::vector<std::int64_t> dbs_batch_policy::dbs_partition(const std::vector<doub
     const double r = shares[i] / share_sum;
     q[i] = times[i] > 0.0 ? big_b * measured_share * (r / times[i]) / p_sum : big_b * r;
   }
-  if (rounding == dbs_rounding::largest_remainder) return round_largest_remainder(q, global_batch);
+  if (rounding == dbs_rounding::largest_remainder)
+    return round_largest_remainder(q, global_batch);
   std::vector<std::int64_t> b(n);
   for (std::size_t i = 0; i < n; ++i)
     b[i] = std::max<std::int64_t>(1, static_cast<std::int64_t>(std::floor(q[i] + 0.5)));
@@ -192,9 +203,10 @@ std::vector<std::int64_t> dbs_batch_policy::dbs_partition(const std::vector<doub
 }
 
 std::vector<batch_assignment> dbs_batch_policy::plan_from_batches(
-    const std::vector<std::int64_t>& batches) {
+  const std::vector<std::int64_t>& batches) {
   std::int64_t total = 0;
-  for (auto b : batches) total += b;
+  for (auto b : batches)
+    total += b;
   std::vector<batch_assignment> out(batches.size());
   for (std::size_t i = 0; i < batches.size(); ++i) {
     out[i].batch = batches[i];

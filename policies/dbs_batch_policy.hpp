@@ -73,8 +73,8 @@ dbs_rounding parse_dbs_rounding(const std::string& name);
 std::string to_string(dbs_rounding r);
 
 struct dbs_options {
-  std::int64_t global_batch = 0;              ///< B, samples per synchronous iteration (all workers)
-  std::int64_t dataset_size = 0;              ///< |D|, samples in the training set
+  std::int64_t global_batch = 0;  ///< B, samples per synchronous iteration (all workers)
+  std::int64_t dataset_size = 0;  ///< |D|, samples in the training set
   std::string rounding = "largest_remainder";  ///< "largest_remainder" or "reference"
 };
 

@@ -5,7 +5,7 @@
 namespace hetsgd {
 
 local_sgd_policy::local_sgd_policy(local_sgd_options opts)
-  : rounds_(ssgd_options{opts.round_timeout_s}) {
+    : rounds_(ssgd_options{opts.round_timeout_s}) {
   if (opts.local_steps < 1)
     throw std::invalid_argument("local_sgd: local_steps must be >= 1");
   traits_.name = "local_sgd";

@@ -3,7 +3,8 @@
 namespace hetsgd {
 
 std::vector<std::string> implemented_round_policies() {
-  return {"ssgd", "asgd", "ssp", "backup", "local_sgd", "abs", "abs_sgd", "od_sgd", "wp_sgd", "dbs"};
+  return {"ssgd", "asgd",    "ssp",    "backup", "local_sgd",
+          "abs",  "abs_sgd", "od_sgd", "wp_sgd", "dbs"};
 }
 
 std::unique_ptr<round_policy> make_round_policy(const std::string& name,

@@ -14,9 +14,9 @@
 #include "policies/dbs_batch_policy.hpp"
 #include "policies/local_sgd_policy.hpp"
 #include "policies/od_sgd_policy.hpp"
-#include "policies/wp_sgd_policy.hpp"
 #include "policies/ssgd_policy.hpp"
 #include "policies/ssp_policy.hpp"
+#include "policies/wp_sgd_policy.hpp"
 
 namespace hetsgd {
 

@@ -61,11 +61,11 @@ constexpr std::uint64_t until_upload_requested = ~std::uint64_t{0};
 struct contribution_meta {
   contribution_id id = 0;
   worker_id worker = 0;
-  version_t version = 0;             ///< global version the work was computed on
-  std::uint64_t samples = 0;         ///< samples whose gradients are in it
-  std::uint64_t local_steps = 0;     ///< local optimizer steps taken (0 for gradient pushes)
-  double compute_s = 0.0;            ///< pure compute time spent on it, seconds
-  double arrived_at_s = 0.0;         ///< clock time of arrival, seconds
+  version_t version = 0;          ///< global version the work was computed on
+  std::uint64_t samples = 0;      ///< samples whose gradients are in it
+  std::uint64_t local_steps = 0;  ///< local optimizer steps taken (0 for gradient pushes)
+  double compute_s = 0.0;         ///< pure compute time spent on it, seconds
+  double arrived_at_s = 0.0;      ///< clock time of arrival, seconds
   std::uint64_t membership_epoch = 0;
 };
 
@@ -83,8 +83,8 @@ struct membership_view {
 /// Everything a policy may read about the runtime when it decides. Time comes from the run's
 /// clock (real or simulated), never from std::chrono.
 struct policy_context {
-  double now_s = 0.0;       ///< clock time, seconds since the run started
-  version_t version = 0;    ///< current global version
+  double now_s = 0.0;     ///< clock time, seconds since the run started
+  version_t version = 0;  ///< current global version
   const membership_view* members = nullptr;
 };
 

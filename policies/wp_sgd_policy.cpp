@@ -64,7 +64,7 @@ round_decision wp_sgd_policy::try_close(const policy_context& ctx, close_reason 
   std::vector<double> work;
   for (auto& [w, c] : pending_)
     work.push_back(static_cast<double>(opts_.weighting == wp_weighting::contraction ? c.local_steps
-                                                                                     : c.samples));
+                                                                                    : c.samples));
   auto weights = wp_weights(work, opts_.weighting, opts_.lr, opts_.l2);
   double total = 0.0;
   for (auto a : weights)

@@ -27,7 +27,7 @@
 namespace hetsgd {
 
 struct wp_sgd_options {
-  double period_s = 1.0;                          ///< seconds between model averages
+  double period_s = 1.0;  ///< seconds between model averages
   wp_weighting weighting = wp_weighting::samples;
   double lr = 0.0;  ///< η of the local steps (contraction weighting), 1/sample
   double l2 = 0.0;  ///< λ, the L2 coefficient (contraction weighting)
@@ -50,11 +50,11 @@ class wp_sgd_policy final : public round_policy {
 
   wp_sgd_options opts_;
   policy_traits traits_;
-  bool asked_ = false;                               ///< uploads requested this period
-  std::vector<worker_id> asked_workers_;             ///< who was asked (sorted)
+  bool asked_ = false;                    ///< uploads requested this period
+  std::vector<worker_id> asked_workers_;  ///< who was asked (sorted)
   double next_request_at_s_ = 0.0;
-  std::map<worker_id, contribution_meta> pending_;   ///< this period's uploads
-  std::vector<worker_id> known_;                     ///< live set last seen, to tell who joined
+  std::map<worker_id, contribution_meta> pending_;  ///< this period's uploads
+  std::vector<worker_id> known_;                    ///< live set last seen, to tell who joined
 };
 
 }  // namespace hetsgd

@@ -46,15 +46,14 @@ std::vector<double> wp_weights(const std::vector<double>& work, wp_weighting wei
   switch (weighting) {
     case wp_weighting::uniform:
       return std::vector<double>(work.size(), work.empty() ? 0.0 : 1.0 / double(work.size()));
-    case wp_weighting::samples:
-      return normalize(work);
+    case wp_weighting::samples: return normalize(work);
     case wp_weighting::contraction: {
       const double rate = lr * l2;
       // Both factors must be positive: a negative η·λ pair could multiply to a valid rate.
       if (!std::isfinite(lr) || !std::isfinite(l2) || !(lr > 0.0 && l2 > 0.0 && rate < 1.0)) {
         std::ostringstream msg;
-        msg << "wp_weights: contraction needs lr > 0, l2 > 0 and lr * l2 < 1; got lr = " << lr << ", l2 = " << l2
-            << " (lr * l2 = " << rate << ")";
+        msg << "wp_weights: contraction needs lr > 0, l2 > 0 and lr * l2 < 1; got lr = " << lr
+            << ", l2 = " << l2 << " (lr * l2 = " << rate << ")";
         throw std::invalid_argument(msg.str());
       }
       // 1 − (1 − ηλ)^T computed as −expm1(T·log1p(−ηλ)): exact enough even when ηλ is tiny, where
@@ -82,12 +81,9 @@ wp_weighting parse_wp_weighting(const std::string& name) {
 
 const char* to_string(wp_weighting weighting) {
   switch (weighting) {
-    case wp_weighting::samples:
-      return "samples";
-    case wp_weighting::contraction:
-      return "contraction";
-    case wp_weighting::uniform:
-      return "uniform";
+    case wp_weighting::samples: return "samples";
+    case wp_weighting::contraction: return "contraction";
+    case wp_weighting::uniform: return "uniform";
   }
   return "unknown";
 }

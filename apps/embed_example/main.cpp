@@ -7,9 +7,9 @@
 
 #include <hetsgd/hetsgd.hpp>
 
+#include <torch/torch.h>
 #include <caf/all.hpp>
 #include <nlohmann/json.hpp>
-#include <torch/torch.h>
 
 #include <atomic>
 #include <chrono>
@@ -26,7 +26,7 @@ constexpr int64_t classes = 3;
 /// The program's own model: 8 -> 16 -> 3 with a ReLU. hetsgd needs only forward(); every replica
 /// is built by the factory registered below.
 class blob_classifier : public hetsgd::classifier {
-public:
+ public:
   blob_classifier() : hetsgd::classifier("blob_classifier") {
     hidden_ = register_module("hidden", torch::nn::Linear(features, 16));
     out_ = register_module("out", torch::nn::Linear(16, classes));
@@ -35,7 +35,7 @@ public:
     return out_->forward(torch::relu(hidden_->forward(x)));
   }
 
-private:
+ private:
   torch::nn::Linear hidden_{nullptr};
   torch::nn::Linear out_{nullptr};
 };
@@ -121,9 +121,10 @@ progress_every_s = 0.0
   auto summary = nlohmann::json::parse(result.summary_json);
   const double accuracy = summary.value("final_accuracy", 0.0);
   const int rounds = summary.value("rounds", 0);
-  std::printf("embed_example: policy %s: %d rounds, %d round events received, %d evaluation "
-              "events, final accuracy %.3f\n",
-              policy.c_str(), rounds, rounds_seen.load(), evaluations_seen.load(), accuracy);
+  std::printf(
+    "embed_example: policy %s: %d rounds, %d round events received, %d evaluation "
+    "events, final accuracy %.3f\n",
+    policy.c_str(), rounds, rounds_seen.load(), evaluations_seen.load(), accuracy);
   // Three well separated classes: chance is 1/3, a trained model gets far above it.
   return rounds > 0 && rounds_seen.load() > 0 && accuracy > 0.8;
 }

@@ -11,12 +11,12 @@ device_count_result device_count() {
   const cudaError_t err = cudaGetDeviceCount(&count);
   if (err != cudaSuccess) {
     result.error = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
-    cudaGetLastError(); // clear the (non-sticky) error so that later calls start clean
+    cudaGetLastError();  // clear the (non-sticky) error so that later calls start clean
     return result;
   }
   result.count = count;
   return result;
 }
 
-} // namespace cuda
-} // namespace hetsgd
+}  // namespace cuda
+}  // namespace hetsgd

@@ -18,5 +18,5 @@ struct device_count_result {
 /// CUDA runtime version"). Never throws.
 device_count_result device_count();
 
-} // namespace cuda
-} // namespace hetsgd
+}  // namespace cuda
+}  // namespace hetsgd

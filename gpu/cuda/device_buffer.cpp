@@ -17,7 +17,7 @@ std::string range_error(const char* op, int64_t n, int64_t size) {
          " floats requested, buffer holds " + std::to_string(size);
 }
 
-} // namespace
+}  // namespace
 
 device_buffer::~device_buffer() {
   reset();
@@ -63,7 +63,7 @@ std::string device_buffer::upload(const float* host, int64_t n) {
   if (n == 0)
     return {};
   const cudaError_t err =
-      cudaMemcpy(data_, host, static_cast<size_t>(n) * sizeof(float), cudaMemcpyHostToDevice);
+    cudaMemcpy(data_, host, static_cast<size_t>(n) * sizeof(float), cudaMemcpyHostToDevice);
   return err == cudaSuccess ? std::string() : error_text(err);
 }
 
@@ -73,9 +73,9 @@ std::string device_buffer::download(float* host, int64_t n) const {
   if (n == 0)
     return {};
   const cudaError_t err =
-      cudaMemcpy(host, data_, static_cast<size_t>(n) * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaMemcpy(host, data_, static_cast<size_t>(n) * sizeof(float), cudaMemcpyDeviceToHost);
   return err == cudaSuccess ? std::string() : error_text(err);
 }
 
-} // namespace cuda
-} // namespace hetsgd
+}  // namespace cuda
+}  // namespace hetsgd

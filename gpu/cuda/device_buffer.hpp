@@ -12,7 +12,7 @@ namespace cuda {
 /// Device memory for `size()` floats on the current device, freed on destruction. Move-only.
 /// Operations return an error string: empty on success, else the CUDA runtime's error text.
 class device_buffer {
-public:
+ public:
   device_buffer() = default;
   ~device_buffer();
   device_buffer(device_buffer&& other) noexcept;
@@ -33,10 +33,10 @@ public:
   const float* data() const { return data_; }
   int64_t size() const { return size_; }
 
-private:
+ private:
   float* data_ = nullptr;
   int64_t size_ = 0;
 };
 
-} // namespace cuda
-} // namespace hetsgd
+}  // namespace cuda
+}  // namespace hetsgd

@@ -49,7 +49,7 @@ struct nccl_collective::state {
 };
 
 nccl_collective::nccl_collective(const collective_setup& setup)
-  : state_(std::make_unique<state>()), rank_(setup.rank), size_(setup.size) {
+    : state_(std::make_unique<state>()), rank_(setup.rank), size_(setup.size) {
   if (setup.store == nullptr)
     fail(collective_errc::invalid, rank_, "no rendezvous store");
   if (size_ < 1 || rank_ < 0 || rank_ >= size_)
@@ -58,12 +58,12 @@ nccl_collective::nccl_collective(const collective_setup& setup)
   const cudaError_t count_err = cudaGetDeviceCount(&devices);
   if (count_err != cudaSuccess || devices == 0)
     fail(collective_errc::no_device, rank_,
-         "no CUDA device" + (count_err != cudaSuccess ? " (" + cuda_text(count_err) + ")"
-                                                      : std::string()));
+         "no CUDA device" +
+           (count_err != cudaSuccess ? " (" + cuda_text(count_err) + ")" : std::string()));
   if (setup.device < 0 || setup.device >= devices)
     fail(collective_errc::no_device, rank_,
-         "CUDA device " + std::to_string(setup.device) + " requested, " +
-           std::to_string(devices) + " present");
+         "CUDA device " + std::to_string(setup.device) + " requested, " + std::to_string(devices) +
+           " present");
   check_cuda(cudaSetDevice(setup.device), rank_, "cudaSetDevice");
   check_cuda(cudaStreamCreateWithFlags(&state_->stream, cudaStreamNonBlocking), rank_,
              "cudaStreamCreate");
@@ -104,8 +104,8 @@ reduce_result nccl_collective::all_reduce(float* data, std::size_t n, float scal
     check_text(state_->staging.allocate(count), rank_);
   float* device = state_->staging.data();
   check_text(state_->staging.upload(data, count), rank_);
-  const ncclResult_t r = ncclAllReduce(device, device, n, ncclFloat, ncclSum, state_->comm,
-                                       state_->stream);
+  const ncclResult_t r =
+    ncclAllReduce(device, device, n, ncclFloat, ncclSum, state_->comm, state_->stream);
   if (r != ncclSuccess) {
     state_->broken = true;
     fail(collective_errc::peer_lost, rank_, std::string("ncclAllReduce: ") + ncclGetErrorString(r));

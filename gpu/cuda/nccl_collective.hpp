@@ -12,7 +12,7 @@
 namespace hetsgd {
 
 class nccl_collective final : public collective {
-public:
+ public:
   /// Selects `setup.device`, then meets the other ranks: rank 0 makes the NCCL unique id and
   /// publishes it in `setup.store` under `setup.prefix`, the others read it.
   explicit nccl_collective(const collective_setup& setup);
@@ -27,7 +27,7 @@ public:
   reduce_result all_reduce(float* data, std::size_t n, float scale,
                            std::chrono::milliseconds timeout) override;
 
-private:
+ private:
   struct state;
   std::unique_ptr<state> state_;
   int rank_;

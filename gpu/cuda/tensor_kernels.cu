@@ -18,16 +18,14 @@ unsigned blocks_for(int64_t n) {
   return static_cast<unsigned>(blocks < max_blocks ? blocks : max_blocks);
 }
 
-__global__ void count_non_finite_kernel(const float* data, int64_t n,
-                                        unsigned long long* count) {
+__global__ void count_non_finite_kernel(const float* data, int64_t n, unsigned long long* count) {
   __shared__ unsigned int block_count;
   if (threadIdx.x == 0)
     block_count = 0;
   __syncthreads();
   unsigned int mine = 0;
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride)
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     mine += isfinite(data[i]) ? 0u : 1u;
   if (mine != 0)
     atomicAdd(&block_count, mine);
@@ -38,19 +36,17 @@ __global__ void count_non_finite_kernel(const float* data, int64_t n,
 
 __global__ void scale_accumulate_kernel(float* dst, const float* src, float alpha, int64_t n) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride)
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     dst[i] += alpha * src[i];
 }
 
 __global__ void scale_kernel(float* data, float alpha, int64_t n) {
   const int64_t stride = static_cast<int64_t>(blockDim.x) * gridDim.x;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride)
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
     data[i] *= alpha;
 }
 
-} // namespace
+}  // namespace
 
 std::string count_non_finite(const float* device_data, int64_t n, int64_t* count, void* stream) {
   if (count == nullptr || n < 0 || (n > 0 && device_data == nullptr))
@@ -71,8 +67,7 @@ std::string count_non_finite(const float* device_data, int64_t n, int64_t* count
     err = cudaGetLastError();
   }
   if (err == cudaSuccess)
-    err = cudaMemcpyAsync(&host_count, device_count, sizeof(host_count), cudaMemcpyDeviceToHost,
-                          s);
+    err = cudaMemcpyAsync(&host_count, device_count, sizeof(host_count), cudaMemcpyDeviceToHost, s);
   if (err == cudaSuccess)
     err = cudaStreamSynchronize(s);
   cudaFree(device_count);
@@ -89,8 +84,7 @@ std::string scale_accumulate(float* device_dst, const float* device_src, float a
   if (n == 0)
     return {};
   scale_accumulate_kernel<<<blocks_for(n), threads_per_block, 0,
-                            static_cast<cudaStream_t>(stream)>>>(device_dst, device_src, alpha,
-                                                                 n);
+                            static_cast<cudaStream_t>(stream)>>>(device_dst, device_src, alpha, n);
   const cudaError_t err = cudaGetLastError();
   return err == cudaSuccess ? std::string() : error_text(err);
 }
@@ -106,5 +100,5 @@ std::string scale(float* device_data, float alpha, int64_t n, void* stream) {
   return err == cudaSuccess ? std::string() : error_text(err);
 }
 
-} // namespace cuda
-} // namespace hetsgd
+}  // namespace cuda
+}  // namespace hetsgd

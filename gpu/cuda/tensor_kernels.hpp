@@ -29,5 +29,5 @@ std::string scale_accumulate(float* device_dst, const float* device_src, float a
 /// Asynchronous on `stream`, like scale_accumulate.
 std::string scale(float* device_data, float alpha, int64_t n, void* stream = nullptr);
 
-} // namespace cuda
-} // namespace hetsgd
+}  // namespace cuda
+}  // namespace hetsgd

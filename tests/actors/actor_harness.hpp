@@ -71,24 +71,24 @@ struct upload_request {
 struct fake_worker_log {
   std::vector<received_job> jobs;
   std::vector<upload_request> uploads;
-  std::vector<std::string> errors;  ///< error replies to its join / push / probe requests
+  std::vector<std::string> errors;      ///< error replies to its join / push / probe requests
   std::vector<probe_reply_msg> probes;  ///< answers to its (probe_atom, seq) requests
   int stop_requests = 0;
-  worker_stats_msg stats;           ///< what it answers to (stop_atom)
+  worker_stats_msg stats;  ///< what it answers to (stop_atom)
 };
 
 /// Everything the fakes saw. Only touched from the test thread (the test coordinator runs every
 /// actor there), so no locking.
 struct world {
   std::vector<fake_worker_log> workers;
-  std::vector<std::string> events;      ///< recorder: event lines (JSON objects)
-  std::vector<std::string> summaries;   ///< recorder: summary.json texts
+  std::vector<std::string> events;     ///< recorder: event lines (JSON objects)
+  std::vector<std::string> summaries;  ///< recorder: summary.json texts
   int metric_rows = 0;
   std::vector<eval_request_msg> eval_requests;
-  std::vector<progress_msg> progress;   ///< driver
+  std::vector<progress_msg> progress;     ///< driver
   std::vector<run_outcome_msg> outcomes;  ///< driver: (done_atom, run_outcome_msg)
-  bool aggregator_down = false;         ///< the driver saw the aggregator terminate
-  bool summary_fails = false;           ///< recorder: answer (summary_atom) with an error
+  bool aggregator_down = false;           ///< the driver saw the aggregator terminate
+  bool summary_fails = false;             ///< recorder: answer (summary_atom) with an error
 
   /// Parsed event lines whose "type" is `type`, in order.
   std::vector<nlohmann::json> events_of_type(const std::string& type) const {
@@ -107,9 +107,7 @@ using world_ptr = std::shared_ptr<world>;
 inline caf::behavior fake_recorder(caf::event_based_actor*, world_ptr w) {
   return {
     [=](event_atom, const std::string& line) { w->events.push_back(line); },
-    [=](metric_atom, double, std::uint64_t, double, double, std::uint64_t) {
-      w->metric_rows += 1;
-    },
+    [=](metric_atom, double, std::uint64_t, double, double, std::uint64_t) { w->metric_rows += 1; },
     [=](summary_atom, const std::string& json) -> caf::result<bool> {
       if (w->summary_fails)
         return caf::make_error(caf::sec::runtime_error, "disk full");
@@ -161,19 +159,23 @@ inline caf::behavior fake_worker(caf::event_based_actor* self, world_ptr w, work
     [=](contribution_msg& c) {
       const auto tag = static_cast<std::int64_t>(c.version);
       self->request(agg, caf::infinite, std::move(c))
-        .then([=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), true, tag}); },
-              on_error);
+        .then(
+          [=](job_msg& j) {
+            w->workers[id].jobs.push_back({std::move(j), true, tag});
+          },
+          on_error);
     },
     [=](worker_failure_msg& f) { self->send(agg, std::move(f)); },
     [=](probe_atom, std::uint64_t seq) {
       self->request(agg, caf::infinite, probe_atom::value, id, seq)
-        .then([=](probe_reply_msg& r) { w->workers[id].probes.push_back(std::move(r)); },
-              on_error);
+        .then([=](probe_reply_msg& r) { w->workers[id].probes.push_back(std::move(r)); }, on_error);
     },
     [=](resync_atom) {
       self->request(agg, caf::infinite, resync_atom::value, id).then(on_job, on_error);
     },
-    [=](job_msg& j) { w->workers[id].jobs.push_back({std::move(j), false}); },
+    [=](job_msg& j) {
+      w->workers[id].jobs.push_back({std::move(j), false});
+    },
     [=](upload_atom, version_t v) {
       auto& log = w->workers[id];
       log.uploads.push_back({v, log.jobs.size()});
@@ -247,8 +249,7 @@ class harness {
 
   /// Aggregator parameters with this harness's services, tiny weights [1, 2, 3] and lr 0.5
   /// (so that expected weights are exact binary fractions).
-  aggregator_params params(std::shared_ptr<round_policy> policy, const std::string& name,
-                           int n) {
+  aggregator_params params(std::shared_ptr<round_policy> policy, const std::string& name, int n) {
     aggregator_params p;
     p.policy = std::move(policy);
     p.policy_name = name;
@@ -303,7 +304,9 @@ class harness {
   }
 
   /// The worker asks the aggregator about its push `seq` (link recovery).
-  void probe(worker_id i, std::uint64_t seq) { caf::anon_send(workers.at(i), probe_atom::value, seq); }
+  void probe(worker_id i, std::uint64_t seq) {
+    caf::anon_send(workers.at(i), probe_atom::value, seq);
+  }
 
   /// A worker's throughput report to the batch controller, as the real worker sends it right
   /// before each push (enqueue it before the push).
@@ -333,8 +336,12 @@ inline const std::vector<float> w0_values{1.0f, 2.0f, 3.0f};
 
 // g0 over n0 = 2 samples and g1 over n1 = 6 samples: (g0 + g1) / 8 = [0.25, 0, 0.25], so each
 // sample-weighted round with these two moves w by −0.5 · [0.25, 0, 0.25].
-inline at::Tensor g0() { return at::tensor({0.5f, 1.0f, -2.0f}); }
-inline at::Tensor g1() { return at::tensor({1.5f, -1.0f, 4.0f}); }
+inline at::Tensor g0() {
+  return at::tensor({0.5f, 1.0f, -2.0f});
+}
+inline at::Tensor g1() {
+  return at::tensor({1.5f, -1.0f, 4.0f});
+}
 inline const std::vector<float> ssgd_w1{0.875f, 2.0f, 2.875f};
 inline const std::vector<float> ssgd_w2{0.75f, 2.0f, 2.75f};
 

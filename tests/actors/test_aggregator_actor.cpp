@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "policies/asgd_policy.hpp"
-#include "policies/local_sgd_policy.hpp"
 #include "policies/backup_policy.hpp"
+#include "policies/local_sgd_policy.hpp"
 #include "policies/ssgd_policy.hpp"
 
 using namespace hetsgd;
@@ -25,8 +25,12 @@ using nlohmann::json;
 
 namespace {
 
-std::shared_ptr<round_policy> ssgd() { return std::make_shared<ssgd_policy>(ssgd_options{}); }
-std::shared_ptr<round_policy> asgd() { return std::make_shared<asgd_policy>(asgd_options{}); }
+std::shared_ptr<round_policy> ssgd() {
+  return std::make_shared<ssgd_policy>(ssgd_options{});
+}
+std::shared_ptr<round_policy> asgd() {
+  return std::make_shared<asgd_policy>(asgd_options{});
+}
 
 std::string missing_between(const std::string& msg, const std::string& a, const std::string& b) {
   auto i = msg.find(a);
@@ -71,8 +75,8 @@ CATCH_TEST_CASE("ssgd: no job before every worker joined and the driver sent run
     CATCH_CHECK(r.job.version == 0);
     CATCH_CHECK_FALSE(r.job.stop);
     CATCH_CHECK_FALSE(r.job.restart);
-    CATCH_CHECK(r.job.batch == h.batch);  // from the batch controller's plan
-    CATCH_CHECK(r.job.sent_at_s == 0.25); // read from the run clock
+    CATCH_CHECK(r.job.batch == h.batch);   // from the batch controller's plan
+    CATCH_CHECK(r.job.sent_at_s == 0.25);  // read from the run clock
     CATCH_CHECK(values(r.job.weights.value) == w0_values);
   }
   // The fixed plan splits the data in two halves.
@@ -228,8 +232,7 @@ CATCH_TEST_CASE("asgd: every push is applied at once and answered with the next 
   CATCH_CHECK(h.jobs(0).size() == 2);
   CATCH_REQUIRE(h.jobs(1).size() == 2);
   CATCH_CHECK(h.jobs(1)[1].job.version == 2);
-  CATCH_CHECK(values(h.jobs(1)[1].job.weights.value) ==
-              std::vector<float>{0.6875f, 1.875f, 3.0f});
+  CATCH_CHECK(values(h.jobs(1)[1].job.weights.value) == std::vector<float>{0.6875f, 1.875f, 3.0f});
 
   auto rounds = h.w->events_of_type("round");
   CATCH_REQUIRE(rounds.size() == 2);
@@ -284,15 +287,16 @@ CATCH_TEST_CASE("a NaN contribution is dropped, logged and counted, and counts a
   CATCH_CHECK(s["per_worker"][1]["dropped"]["non_finite"] == 0);
 }
 
-CATCH_TEST_CASE("a malformed push (wrong size, dtype or version) is rejected, booked as invalid, "
-                "and the run goes on",
-                "[aggregator][validation]") {
+CATCH_TEST_CASE(
+  "a malformed push (wrong size, dtype or version) is rejected, booked as invalid, "
+  "and the run goes on",
+  "[aggregator][validation]") {
   harness h;
   start_two(h, ssgd(), "ssgd");
   // What a worker in another process might send: the model has 3 parameters.
-  h.push(0, 0, 3, at::tensor({1.0f, 2.0f}));                     // too short
-  h.push(0, 0, 4, at::tensor({1.0, 2.0, 3.0}, at::kDouble));     // wrong dtype
-  h.push(0, 7, 5, g0());                                           // a version from the future
+  h.push(0, 0, 3, at::tensor({1.0f, 2.0f}));                  // too short
+  h.push(0, 0, 4, at::tensor({1.0, 2.0, 3.0}, at::kDouble));  // wrong dtype
+  h.push(0, 7, 5, g0());                                      // a version from the future
   h.settle();
   CATCH_REQUIRE(h.w->workers[0].errors.size() == 3);
   CATCH_CHECK(h.w->workers[0].errors[0].find("Float[2]") != std::string::npos);
@@ -535,11 +539,11 @@ CATCH_TEST_CASE("a failure before the driver's run still reaches the driver",
   CATCH_CHECK(h.w->outcomes[0].message.find("boom") != std::string::npos);
 }
 
-// Was a bug (actors/aggregator_actor.cpp, deliver_outcome, the error branch of the summary request):
-// exit_code and end_reason are updated after `json` was rendered, and quit_all(json) hands the
-// driver the stale text, so summary_json says exit_code 0 while the outcome says 1. When the
-// recorder cannot write, that text is the only copy of the summary. Fixed: it is rendered again,
-// quit_all(self->state.acct.summary_json()).
+// Was a bug (actors/aggregator_actor.cpp, deliver_outcome, the error branch of the summary
+// request): exit_code and end_reason are updated after `json` was rendered, and quit_all(json)
+// hands the driver the stale text, so summary_json says exit_code 0 while the outcome says 1. When
+// the recorder cannot write, that text is the only copy of the summary. Fixed: it is rendered
+// again, quit_all(self->state.acct.summary_json()).
 CATCH_TEST_CASE("when the summary cannot be written the outcome and its summary agree",
                 "[aggregator][stop]") {
   harness h;
@@ -560,9 +564,10 @@ CATCH_TEST_CASE("when the summary cannot be written the outcome and its summary 
 // Restarts (backup policy): the restart reaches a computing worker unsolicited, a push that
 // crossed it is dropped as stale, and discarded samples are booked as dropped (restarted).
 
-CATCH_TEST_CASE("backup: restart is sent unsolicited, a crossing push is dropped as stale, "
-                "discarded samples count as dropped",
-                "[aggregator][backup]") {
+CATCH_TEST_CASE(
+  "backup: restart is sent unsolicited, a crossing push is dropped as stale, "
+  "discarded samples count as dropped",
+  "[aggregator][backup]") {
   harness h;
   backup_options o;
   o.k = 1;
@@ -613,9 +618,10 @@ CATCH_TEST_CASE("backup: restart is sent unsolicited, a crossing push is dropped
 // ---------------------------------------------------------------------------------------------
 // Link recovery: probes for unanswered pushes, pushes taken in order, duplicates refused.
 
-CATCH_TEST_CASE("link recovery: a push after a lost one waits for it, probes tell missing from "
-                "pending from answered",
-                "[aggregator][link]") {
+CATCH_TEST_CASE(
+  "link recovery: a push after a lost one waits for it, probes tell missing from "
+  "pending from answered",
+  "[aggregator][link]") {
   harness h;
   start_two(h, asgd(), "asgd");
   // Worker 0's push 1 was lost on the way; push 2 arrives first and is held, unanswered.
@@ -663,7 +669,8 @@ CATCH_TEST_CASE("link recovery: a push after a lost one waits for it, probes tel
   h.push(0, 0, 2, g0(), 2);
   h.settle();
   CATCH_REQUIRE(h.w->workers[0].errors.size() == 1);
-  CATCH_CHECK(h.w->workers[0].errors[0].find("duplicate push 2 from worker 0") != std::string::npos);
+  CATCH_CHECK(h.w->workers[0].errors[0].find("duplicate push 2 from worker 0") !=
+              std::string::npos);
   CATCH_CHECK(h.w->events_of_type("round").size() == 2);
 }
 

@@ -29,9 +29,13 @@ using nlohmann::json;
 
 namespace {
 
-std::uint8_t as_int(worker_mode m) { return static_cast<std::uint8_t>(m); }
+std::uint8_t as_int(worker_mode m) {
+  return static_cast<std::uint8_t>(m);
+}
 
-std::shared_ptr<round_policy> ssgd() { return std::make_shared<ssgd_policy>(ssgd_options{}); }
+std::shared_ptr<round_policy> ssgd() {
+  return std::make_shared<ssgd_policy>(ssgd_options{});
+}
 
 std::shared_ptr<round_policy> od_sgd(std::uint64_t warmup, double local_lr = -1.0) {
   od_sgd_options o;
@@ -156,16 +160,17 @@ CATCH_TEST_CASE("jobs carry the policy's worker mode as an integer", "[aggregato
   }
 }
 
-CATCH_TEST_CASE("abs: jobs carry U local steps, upload_delta and the aggregator lr, also "
-                "releases and restarts",
-                "[aggregator][modes][abs]") {
+CATCH_TEST_CASE(
+  "abs: jobs carry U local steps, upload_delta and the aggregator lr, also "
+  "releases and restarts",
+  "[aggregator][modes][abs]") {
   harness h;
   start_two(h, abs_u3(), "abs");
   for (worker_id i = 0; i < 2; ++i) {
     auto& j = h.jobs(i)[0].job;
     CATCH_CHECK(j.mode == as_int(worker_mode::local_steps));
     CATCH_CHECK(j.local_steps == 3);
-    CATCH_CHECK(j.upload_delta);  // payload model_delta
+    CATCH_CHECK(j.upload_delta);     // payload model_delta
     CATCH_CHECK(j.local_lr == 0.5);  // train.lr of the harness
     CATCH_CHECK_FALSE(j.delayed);
   }
@@ -204,15 +209,16 @@ CATCH_TEST_CASE("abs: jobs carry U local steps, upload_delta and the aggregator 
   CATCH_CHECK(values(rs.job.weights.value) == std::vector<float>{2.5f, -1.0f, 3.75f});
 }
 
-CATCH_TEST_CASE("od_sgd: jobs are delayed from the warm-up on, local_lr is eta_l over the live "
-                "workers",
-                "[aggregator][modes][od_sgd]") {
+CATCH_TEST_CASE(
+  "od_sgd: jobs are delayed from the warm-up on, local_lr is eta_l over the live "
+  "workers",
+  "[aggregator][modes][od_sgd]") {
   harness h;
   start_two(h, od_sgd(/*warmup=*/1, /*local_lr=*/0.25), "od_sgd");
   for (worker_id i = 0; i < 2; ++i) {
     auto& j = h.jobs(i)[0].job;
     CATCH_CHECK(j.mode == as_int(worker_mode::delayed_local));
-    CATCH_CHECK_FALSE(j.delayed);   // version 0 < 1 warm-up round
+    CATCH_CHECK_FALSE(j.delayed);      // version 0 < 1 warm-up round
     CATCH_CHECK(j.local_lr == 0.125);  // 0.25 / 2 live workers
     CATCH_CHECK(j.local_steps == 0);
     CATCH_CHECK_FALSE(j.upload_delta);
@@ -251,22 +257,24 @@ CATCH_TEST_CASE("od_sgd: jobs are delayed from the warm-up on, local_lr is eta_l
   CATCH_CHECK(rounds[1]["participants"] == json::array({0}));
 }
 
-CATCH_TEST_CASE("od_sgd: a negative local_lr means the aggregator lr", "[aggregator][modes][od_sgd]") {
+CATCH_TEST_CASE("od_sgd: a negative local_lr means the aggregator lr",
+                "[aggregator][modes][od_sgd]") {
   harness h;
   start_two(h, od_sgd(/*warmup=*/0, /*local_lr=*/-1.0), "od_sgd");
   for (worker_id i = 0; i < 2; ++i) {
     auto& j = h.jobs(i)[0].job;
-    CATCH_CHECK(j.delayed);            // no warm-up: delayed from version 0
-    CATCH_CHECK(j.local_lr == 0.25);   // lr 0.5 / 2 live workers
+    CATCH_CHECK(j.delayed);           // no warm-up: delayed from version 0
+    CATCH_CHECK(j.local_lr == 0.25);  // lr 0.5 / 2 live workers
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 2. Two outstanding pushes per worker (od_sgd): each release answers the oldest.
 
-CATCH_TEST_CASE("od_sgd: a worker one version ahead has two pushes outstanding and each release "
-                "answers the oldest",
-                "[aggregator][od_sgd]") {
+CATCH_TEST_CASE(
+  "od_sgd: a worker one version ahead has two pushes outstanding and each release "
+  "answers the oldest",
+  "[aggregator][od_sgd]") {
   harness h;
   start_two(h, od_sgd(/*warmup=*/0), "od_sgd");
 
@@ -357,9 +365,10 @@ CATCH_TEST_CASE("od_sgd: the end of the run answers every outstanding push with 
 // ---------------------------------------------------------------------------------------------
 // 3. abs_sgd: upload requests, after the releases of the same decision.
 
-CATCH_TEST_CASE("abs_sgd period: upload requests on the period timer, and after the releases "
-                "when a close also starts the next sync",
-                "[aggregator][abs_sgd]") {
+CATCH_TEST_CASE(
+  "abs_sgd period: upload requests on the period timer, and after the releases "
+  "when a close also starts the next sync",
+  "[aggregator][abs_sgd]") {
   harness h;
   start_two(h, abs_sgd(abs_sgd_trigger::period, 0.5), "abs_sgd");  // at t = 0
   CATCH_CHECK(h.w->workers[0].uploads.empty());
@@ -492,9 +501,10 @@ CATCH_TEST_CASE("ssgd: round events have no policy annotations", "[aggregator][s
 // ---------------------------------------------------------------------------------------------
 // 5. Batch plans with a length (DBS): the next plan is asked for, and waited for, each epoch.
 
-CATCH_TEST_CASE("dbs: after each epoch the aggregator waits for the next plan and the next jobs "
-                "use it",
-                "[aggregator][dbs]") {
+CATCH_TEST_CASE(
+  "dbs: after each epoch the aggregator waits for the next plan and the next jobs "
+  "use it",
+  "[aggregator][dbs]") {
   // B = 8, |D| = 16: K = 2 rounds per epoch; the measurement epoch splits 4 / 4.
   dbs_options o;
   o.global_batch = 8;
@@ -573,9 +583,10 @@ CATCH_TEST_CASE("dbs: after each epoch the aggregator waits for the next plan an
   CATCH_CHECK(h.w->outcomes.empty());
 }
 
-CATCH_TEST_CASE("a plan request holds every release until the controller answers, and no "
-                "answer fails the run at the request deadline",
-                "[aggregator][dbs][deadline]") {
+CATCH_TEST_CASE(
+  "a plan request holds every release until the controller answers, and no "
+  "answer fails the run at the request deadline",
+  "[aggregator][dbs][deadline]") {
   harness h;
   auto gate = use_gated_controller(h);  // first plan: 3 / 5 for 1 round
   start_two(h, ssgd(), "ssgd");
@@ -663,9 +674,10 @@ CATCH_TEST_CASE("the batch controller dying while a plan is awaited fails the ru
 // the release it must adopt first. abs_sgd comm + DBS hit it at every epoch end; a local-steps
 // worker (wp_sgd) that is waiting for its release ignores the request, and the round then never
 // closes. Fixed: upload requests are held too and sent after the held releases.
-CATCH_TEST_CASE("abs_sgd comm: an upload request made while a plan is awaited follows the held "
-                "release",
-                "[aggregator][abs_sgd][dbs]") {
+CATCH_TEST_CASE(
+  "abs_sgd comm: an upload request made while a plan is awaited follows the held "
+  "release",
+  "[aggregator][abs_sgd][dbs]") {
   harness h;
   auto gate = use_gated_controller(h);
   start_two(h, abs_sgd(abs_sgd_trigger::comm), "abs_sgd");
@@ -679,8 +691,8 @@ CATCH_TEST_CASE("abs_sgd comm: an upload request made while a plan is awaited fo
   CATCH_CHECK(gate->plan_requests == 1);
   for (worker_id i = 0; i < 2; ++i) {
     CATCH_INFO("worker " << i);
-    CATCH_CHECK(h.jobs(i).size() == 1);                   // release held...
-    CATCH_CHECK(h.w->workers[i].uploads.size() == 1);     // ...and the request with it
+    CATCH_CHECK(h.jobs(i).size() == 1);                // release held...
+    CATCH_CHECK(h.w->workers[i].uploads.size() == 1);  // ...and the request with it
   }
   caf::anon_send(h.controller, plan({4, 4}, {0.5, 0.5}, 1));
   h.settle();

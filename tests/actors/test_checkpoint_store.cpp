@@ -28,7 +28,8 @@ std::string fresh_dir(const std::string& name) {
 }
 
 /// Writes checkpoint `seq` whose weights are all `value` (n floats) and momentum all -value.
-std::string write_one(const std::string& dir, std::uint64_t seq, float value, std::size_t n = 1000) {
+std::string write_one(const std::string& dir, std::uint64_t seq, float value,
+                      std::size_t n = 1000) {
   std::vector<float> w(n, value), m(n, -value);
   return write_checkpoint(dir, {{"version", seq * 10}},
                           {{"weights", w.data(), w.size() * sizeof(float)},
@@ -100,8 +101,8 @@ CATCH_TEST_CASE("checkpoint store: a write torn at any point leaves the last goo
   write_one(dir, 3, 3.0f);
   CATCH_CHECK(first_weight(read_checkpoint(dir)) == 3.0f);
   for (auto& e : fs::directory_iterator(ck))
-    CATCH_CHECK((e.path().filename() == "manifest.json" ||
-                 e.path().filename() == "tensors-000003.bin"));
+    CATCH_CHECK(
+      (e.path().filename() == "manifest.json" || e.path().filename() == "tensors-000003.bin"));
   // Writing over the current checkpoint's tensor file is refused, and it stays readable.
   CATCH_CHECK_THROWS_AS(write_one(dir, 3, 9.0f), checkpoint_error);
   CATCH_CHECK(first_weight(read_checkpoint(dir)) == 3.0f);
@@ -162,7 +163,7 @@ CATCH_TEST_CASE("checkpoint state: fault schedule position and what a resumed ru
   };
   faults[0] = spec("slowdown", 0, 1.0, 2.0);  // 1 s .. 3 s
   faults[0].factor = 4.0;
-  faults[1] = spec("pause", 1, 2.0, 10.0);    // 2 s .. 12 s
+  faults[1] = spec("pause", 1, 2.0, 10.0);  // 2 s .. 12 s
   faults[2] = spec("crash", 2, 4.0, 0.0);
   faults[3] = spec("rejoin", 2, 8.0, 0.0);
   auto pos = fault_position_at(faults, 5.0);
@@ -216,8 +217,7 @@ CATCH_TEST_CASE("checkpoint state: the counters round trip, every incarnation bo
     account_from_json(account_to_json(a), three, "m.json");
     CATCH_FAIL("a checkpoint for 2 workers was accepted for 3");
   } catch (const checkpoint_error& e) {
-    CATCH_CHECK(std::string(e.what()) ==
-                "m.json: accounting.workers: 2 workers, the run has 3");
+    CATCH_CHECK(std::string(e.what()) == "m.json: accounting.workers: 2 workers, the run has 3");
   }
 }
 
@@ -225,17 +225,18 @@ CATCH_TEST_CASE("checkpoint state: a resume point that does not fit the run is r
                 "[checkpoint]") {
   auto dir = fresh_dir("resume_point");
   std::vector<float> w(10, 0.5f);
-  nlohmann::json m = {{"config_hash", "00000000000000aa"},
-                      {"workers", 2},
-                      {"version", 7},
-                      {"elapsed_s", 1.5},
-                      {"rng", {{"resumes", 0}}},
-                      {"membership", {{"epoch", 3}, {"live", {0, 1}}}},
-                      {"faults", {{"count", 0}, {"started", nlohmann::json::array()},
-                                  {"ended", nlohmann::json::array()}}},
-                      {"policy_state", nlohmann::json::object()},
-                      {"batch_state", nlohmann::json::object()},
-                      {"accounting", nlohmann::json::object()}};
+  nlohmann::json m = {
+    {"config_hash", "00000000000000aa"},
+    {"workers", 2},
+    {"version", 7},
+    {"elapsed_s", 1.5},
+    {"rng", {{"resumes", 0}}},
+    {"membership", {{"epoch", 3}, {"live", {0, 1}}}},
+    {"faults",
+     {{"count", 0}, {"started", nlohmann::json::array()}, {"ended", nlohmann::json::array()}}},
+    {"policy_state", nlohmann::json::object()},
+    {"batch_state", nlohmann::json::object()},
+    {"accounting", nlohmann::json::object()}};
   write_checkpoint(dir, m, {{"weights", w.data(), w.size() * sizeof(float)}}, 1);
   auto error_of = [&](const std::string& hash, std::int64_t params, std::int64_t workers) {
     try {

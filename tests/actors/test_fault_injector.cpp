@@ -7,8 +7,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <set>
 #include <memory>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -24,7 +24,7 @@ namespace {
 /// What the fake workers saw: fault messages and deaths, per incarnation.
 struct fault_log {
   std::vector<std::tuple<int, std::string, double, bool>> faults;  ///< incarnation, kind, ...
-  std::vector<int> died;                                          ///< incarnations, in order
+  std::vector<int> died;                                           ///< incarnations, in order
 };
 
 caf::actor spawn_fake_worker(caf::actor_system& sys, std::shared_ptr<fault_log> log,
@@ -78,7 +78,8 @@ struct injector_fixture {
   /// Moves virtual time (the manual clock and CAF's timers) forward by `s` seconds.
   void advance(double s) {
     h.clock->set(h.clock->now_s() + s);
-    h.sched.advance_time(std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s)));
+    h.sched.advance_time(
+      std::chrono::duration_cast<caf::timespan>(std::chrono::duration<double>(s)));
     h.settle();
   }
   ~injector_fixture() {
@@ -124,9 +125,10 @@ CATCH_TEST_CASE("fault injector: pause and nan without a duration last until the
     CATCH_CHECK(std::get<3>(f) == true);  // never switched off
 }
 
-CATCH_TEST_CASE("fault injector: crash kills, rejoin spawns a new incarnation that gets later "
-                "faults",
-                "[faults][injector]") {
+CATCH_TEST_CASE(
+  "fault injector: crash kills, rejoin spawns a new incarnation that gets later "
+  "faults",
+  "[faults][injector]") {
   injector_fixture fx;
   fx.start({fault("crash", 1, 1.0, 0.0), fault("rejoin", 1, 2.0, 0.0),
             fault("slowdown", 1, 3.0, 0.0, 2.0)});
@@ -152,10 +154,9 @@ CATCH_TEST_CASE("fault injector: a rejoin of a live worker restarts it", "[fault
   CATCH_CHECK(fx.respawned == std::vector<worker_id>{0});
 }
 
-CATCH_TEST_CASE("fault injector: every kind of the config is played",
-                "[faults][injector]") {
-  for (auto k : {"slowdown", "pause", "nan", "crash", "rejoin", "delay", "drop", "disturbance",
-                 "slow_link"})
+CATCH_TEST_CASE("fault injector: every kind of the config is played", "[faults][injector]") {
+  for (auto k :
+       {"slowdown", "pause", "nan", "crash", "rejoin", "delay", "drop", "disturbance", "slow_link"})
     CATCH_CHECK(fault_kind_supported(k));
   CATCH_CHECK_FALSE(fault_kind_supported("bogus"));
 }
@@ -271,7 +272,8 @@ CATCH_TEST_CASE("fault injector: disturbances are seeded, last 1..max_epochs and
   };
   auto a = run(11), b = run(11), c = run(12);
   auto strip = [](std::vector<nlohmann::json> ev) {
-    for (auto& e : ev) e.erase("t");
+    for (auto& e : ev)
+      e.erase("t");
     return ev;
   };
   CATCH_CHECK(strip(a) == strip(b));  // same seed, same draws
@@ -283,7 +285,8 @@ CATCH_TEST_CASE("fault injector: disturbances are seeded, last 1..max_epochs and
     std::int64_t started = -1, length = 0, next_free = 0;  // next_free: first epoch drawn again
     std::set<std::int64_t> start_epochs;
     for (auto& e : a) {
-      if (e["worker"] != w) continue;
+      if (e["worker"] != w)
+        continue;
       if (e["phase"] == "start") {
         started = e["epoch"].get<std::int64_t>();
         length = e["epochs"].get<std::int64_t>();
@@ -297,7 +300,8 @@ CATCH_TEST_CASE("fault injector: disturbances are seeded, last 1..max_epochs and
     // Draws: every epoch on which the worker was not inside a spell that ends later.
     std::int64_t busy_until = 0;
     for (std::int64_t ep = 0; ep < static_cast<std::int64_t>(epochs); ++ep) {
-      if (ep < busy_until) continue;
+      if (ep < busy_until)
+        continue;
       ++draws;
       if (start_epochs.count(ep)) {
         for (auto& e : a)

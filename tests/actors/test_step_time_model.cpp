@@ -16,13 +16,15 @@ namespace {
 std::vector<double> draws(step_noise_params noise, std::uint64_t seed, int n = 20000) {
   step_time_model m(1000.0, 0.5, noise, seed);  // 64 samples: 64 / 500 = 0.128 s
   std::vector<double> out;
-  for (int i = 0; i < n; ++i) out.push_back(m.seconds(64));
+  for (int i = 0; i < n; ++i)
+    out.push_back(m.seconds(64));
   return out;
 }
 
 double mean_of(const std::vector<double>& v) {
   double s = 0.0;
-  for (double x : v) s += x;
+  for (double x : v)
+    s += x;
   return s / static_cast<double>(v.size());
 }
 
@@ -51,7 +53,8 @@ CATCH_TEST_CASE("step time: lognormal noise has mean 1 and the given spread", "[
   auto v = draws({step_noise::lognormal, 0.0, 0.3}, 7);
   CATCH_CHECK(mean_of(v) == Approx(0.128).epsilon(0.02));
   double s2 = 0.0;
-  for (double x : v) s2 += std::pow(std::log(x / 0.128) + 0.5 * 0.09, 2);
+  for (double x : v)
+    s2 += std::pow(std::log(x / 0.128) + 0.5 * 0.09, 2);
   CATCH_CHECK(std::sqrt(s2 / static_cast<double>(v.size())) == Approx(0.3).epsilon(0.03));
 }
 

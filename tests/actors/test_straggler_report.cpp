@@ -94,12 +94,14 @@ CATCH_TEST_CASE("straggler report: memory is bounded, the median covers the late
   constexpr std::size_t window = straggler_report::median_window;
   // One very fast step, then a window of 1 s steps, then a window and a half of 3 s steps.
   r.on_step(0, 0.001, 10);
-  for (std::size_t i = 0; i < window; ++i) r.on_step(0, 1.0, 10);
+  for (std::size_t i = 0; i < window; ++i)
+    r.on_step(0, 1.0, 10);
   CATCH_CHECK(r.stats(0).median_s == 1.0);
-  for (std::size_t i = 0; i < window + window / 2; ++i) r.on_step(0, 3.0, 10);
+  for (std::size_t i = 0; i < window + window / 2; ++i)
+    r.on_step(0, 3.0, 10);
   auto st = r.stats(0);
   CATCH_CHECK(st.steps == 1 + 2 * window + window / 2);  // every step counted
-  CATCH_CHECK(st.min_s == 0.001);                         // min and max over all of them
+  CATCH_CHECK(st.min_s == 0.001);                        // min and max over all of them
   CATCH_CHECK(st.max_s == 3.0);
   CATCH_CHECK(st.median_s == 3.0);  // the 1 s steps fell out of the window
 }

@@ -88,8 +88,7 @@ CATCH_TEST_CASE_METHOD(wire_fixture, "tensor_payload round-trips: shape, dtype a
   }
 }
 
-CATCH_TEST_CASE_METHOD(wire_fixture, "a non-contiguous tensor is sent by its values",
-                       "[wire]") {
+CATCH_TEST_CASE_METHOD(wire_fixture, "a non-contiguous tensor is sent by its values", "[wire]") {
   auto t = at::arange(6, at::kFloat).reshape({2, 3}).t();  // 3x2 view, strides (1, 3)
   CATCH_REQUIRE_FALSE(t.is_contiguous());
   auto back = round_trip(t);

@@ -65,7 +65,8 @@ CATCH_TEST_CASE("worker link: drops hit bulk messages at the configured rate, se
   };
   auto a = losses(5, false);
   std::size_t n = 0;
-  for (bool x : a) n += x;
+  for (bool x : a)
+    n += x;
   CATCH_CHECK(n > 2800);
   CATCH_CHECK(n < 3200);
   CATCH_CHECK(losses(5, false) == a);  // same seed, same losses

@@ -13,14 +13,17 @@ namespace hetsgd::test {
 
 /// The error message of loading `text` as "bad.toml", or a marker when it loaded fine, so that a
 /// comparison with the expected message fails readably either way.
-inline std::string load_error(const std::string& text, const std::vector<std::string>& overrides = {}) {
+inline std::string load_error(const std::string& text,
+                              const std::vector<std::string>& overrides = {}) {
   auto result = load_config_string(text, "bad.toml", overrides);
-  if (const auto* err = std::get_if<config_error>(&result)) return err->message;
+  if (const auto* err = std::get_if<config_error>(&result))
+    return err->message;
   return "<loaded without error>";
 }
 
 /// The loaded config; fails the test with the loader's message on error.
-inline loaded_config load_ok(const std::string& text, const std::vector<std::string>& overrides = {},
+inline loaded_config load_ok(const std::string& text,
+                             const std::vector<std::string>& overrides = {},
                              const std::string& source = "good.toml") {
   auto result = load_config_string(text, source, overrides);
   if (const auto* err = std::get_if<config_error>(&result)) {

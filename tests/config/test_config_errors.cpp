@@ -136,13 +136,13 @@ CATCH_TEST_CASE("errors in overrides name the override", "[config][errors]") {
 CATCH_TEST_CASE("all errors are reported, file order first, then override order",
                 "[config][errors]") {
   // toml++ iterates keys alphabetically (batch before lr); the report follows the file.
-  CATCH_CHECK(load_error("[train]\nlr = -1\nbatch = 0\n[cluster]\nwrokers = 2\n",
-                         {"model.name=x", "foo"}) ==
-              "bad.toml:2:6: train.lr: must be > 0, got -1\n"
-              "bad.toml:3:9: train.batch: must be >= 1, got 0\n"
-              "bad.toml:5:1: cluster.wrokers: unknown key (did you mean cluster.workers?)\n"
-              "--set model.name=x: model.name: must be one of mlp, cnn; got \"x\"\n"
-              "--set foo: expected key=value");
+  CATCH_CHECK(
+    load_error("[train]\nlr = -1\nbatch = 0\n[cluster]\nwrokers = 2\n", {"model.name=x", "foo"}) ==
+    "bad.toml:2:6: train.lr: must be > 0, got -1\n"
+    "bad.toml:3:9: train.batch: must be >= 1, got 0\n"
+    "bad.toml:5:1: cluster.wrokers: unknown key (did you mean cluster.workers?)\n"
+    "--set model.name=x: model.name: must be one of mlp, cnn; got \"x\"\n"
+    "--set foo: expected key=value");
 }
 
 CATCH_TEST_CASE("cluster.speeds must match cluster.workers and the later key is blamed",
@@ -154,10 +154,10 @@ CATCH_TEST_CASE("cluster.speeds must match cluster.workers and the later key is 
   // workers left at its default (4).
   CATCH_CHECK(load_error("[cluster]\nspeeds = [1.0, 0.5, 1.0]\n") ==
               "bad.toml:2:10: cluster.speeds: must have cluster.workers (4) entries, got 3");
-  CATCH_CHECK(load_error("[cluster]\nworkers = 4\nspeeds = [1.0, 1.0, 1.0, 1.0]\n",
-                         {"cluster.workers=8"}) ==
-              "--set cluster.workers=8: cluster.workers: must equal the length of cluster.speeds "
-              "(4), got 8");
+  CATCH_CHECK(
+    load_error("[cluster]\nworkers = 4\nspeeds = [1.0, 1.0, 1.0, 1.0]\n", {"cluster.workers=8"}) ==
+    "--set cluster.workers=8: cluster.workers: must equal the length of cluster.speeds "
+    "(4), got 8");
   // No double report when workers itself is invalid.
   CATCH_CHECK(load_error("[cluster]\nworkers = 0\nspeeds = [1.0]\n") ==
               "bad.toml:2:11: cluster.workers: must be >= 1, got 0");
@@ -170,9 +170,10 @@ CATCH_TEST_CASE("a run needs a stop condition", "[config][errors]") {
   CATCH_CHECK(load_error("[train]\nmax_samples = 0\nmax_seconds = 0.0\n") ==
               "bad.toml:3:15: train.max_seconds: a run needs a stop condition; "
               "train.max_samples and train.max_seconds are both 0");
-  CATCH_CHECK(load_error("[train]\nmax_seconds = 60\n", {"train.max_samples=0", "train.max_seconds=0"}) ==
-              "--set train.max_seconds=0: train.max_seconds: a run needs a stop condition; "
-              "train.max_samples and train.max_seconds are both 0");
+  CATCH_CHECK(
+    load_error("[train]\nmax_seconds = 60\n", {"train.max_samples=0", "train.max_seconds=0"}) ==
+    "--set train.max_seconds=0: train.max_seconds: a run needs a stop condition; "
+    "train.max_samples and train.max_seconds are both 0");
 }
 
 CATCH_TEST_CASE("malformed [[faults]]", "[config][errors]") {
@@ -187,8 +188,9 @@ CATCH_TEST_CASE("malformed [[faults]]", "[config][errors]") {
               "bad.toml:3:15: faults[0].probability: must be <= 1, got 1.5");
   CATCH_CHECK(load_error("[[faults]]\nkind = \"slowdown\"\nworker = 0\nfactor = 0.5\n") ==
               "bad.toml:4:10: faults[0].factor: must be >= 1, got 0.5");
-  CATCH_CHECK(load_error("[[faults]]\nkind = \"crash\"\nworker = 0\n\n[[faults]]\nkind = \"pause\"\n") ==
-              "bad.toml:5:1: faults[1].worker: missing; a \"pause\" fault needs a target worker");
+  CATCH_CHECK(
+    load_error("[[faults]]\nkind = \"crash\"\nworker = 0\n\n[[faults]]\nkind = \"pause\"\n") ==
+    "bad.toml:5:1: faults[1].worker: missing; a \"pause\" fault needs a target worker");
   // Each kind's value must make it do something; the table is named.
   CATCH_CHECK(load_error("[[faults]]\nkind = \"delay\"\nworker = 1\n") ==
               "bad.toml:1:1: faults[0].delay_s: a \"delay\" fault needs delay_s > 0");
@@ -207,7 +209,8 @@ CATCH_TEST_CASE("malformed [[faults]]", "[config][errors]") {
               "bad.toml:5:14: faults[0].max_epochs: must be >= 1, got 0");
   CATCH_CHECK(load_error("[faults]\nkind = \"crash\"\n") ==
               "bad.toml:1:1: faults: expected an array of tables ([[faults]]), got table");
-  CATCH_CHECK(load_error("faults = [1]\n") == "bad.toml:1:11: faults[0]: expected a table, got integer 1");
+  CATCH_CHECK(load_error("faults = [1]\n") ==
+              "bad.toml:1:11: faults[0]: expected a table, got integer 1");
 }
 
 CATCH_TEST_CASE("faults[].worker must be < cluster.workers", "[config][errors]") {
@@ -253,7 +256,7 @@ CATCH_TEST_CASE("cluster.hosted_workers needs processes and at most cluster.work
               "bad.toml:4:18: cluster.hosted_workers: must be <= cluster.workers (2), got 3");
   CATCH_CHECK(load_error("[cluster]\nhosted_workers = -1\n") ==
               "bad.toml:2:18: cluster.hosted_workers: must be >= 0, got -1");
-  const auto cfg = hetsgd::test::load_ok(
-    "[cluster]\nmode = \"processes\"\nworkers = 2\nhosted_workers = 2\n").cfg;
+  const auto cfg =
+    hetsgd::test::load_ok("[cluster]\nmode = \"processes\"\nworkers = 2\nhosted_workers = 2\n").cfg;
   CATCH_CHECK(cfg.cluster.hosted_workers == 2);
 }

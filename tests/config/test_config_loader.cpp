@@ -20,16 +20,19 @@ namespace {
 /// written, not part of its value, and is not compared.
 std::string first_difference(const run_config& a, const run_config& b) {
   for (const auto& key : key_registry()) {
-    if (key.scope != key_scope::run) continue;
+    if (key.scope != key_scope::run)
+      continue;
     if (key.get(a) != key.get(b)) {
-      return key.name + ": " + (key.get(a) ? hetsgd::to_toml_text(*key.get(a)) : "unset") +
-             " vs " + (key.get(b) ? hetsgd::to_toml_text(*key.get(b)) : "unset");
+      return key.name + ": " + (key.get(a) ? hetsgd::to_toml_text(*key.get(a)) : "unset") + " vs " +
+             (key.get(b) ? hetsgd::to_toml_text(*key.get(b)) : "unset");
     }
   }
-  if (a.faults.size() != b.faults.size()) return "number of faults differs";
+  if (a.faults.size() != b.faults.size())
+    return "number of faults differs";
   for (std::size_t i = 0; i < a.faults.size(); ++i) {
     for (const auto& key : key_registry()) {
-      if (key.scope != key_scope::fault) continue;
+      if (key.scope != key_scope::fault)
+        continue;
       if (key.get_fault(a.faults[i]) != key.get_fault(b.faults[i])) {
         return "faults[" + std::to_string(i) + "]: " + key.name;
       }
@@ -72,11 +75,10 @@ CATCH_TEST_CASE("a stop condition of either kind is enough", "[config][loader]")
 CATCH_TEST_CASE("overrides set numbers, arrays, booleans and bare-word strings",
                 "[config][loader][override]") {
   const std::string file = "[train]\nlr = 0.05\n[cluster]\nworkers = 4\n";
-  const auto loaded = load_ok(file, {"policy.name=abs_sgd", "train.max_samples=20000",
-                                     "train.lr=1", "cluster.workers=2",
-                                     "cluster.speeds=[1.0,0.5]", "output.plots=false",
-                                     "run.name=2024-01-01", "output.dir=/tmp/some run",
-                                     "policy.asgd.max_staleness = 8"});
+  const auto loaded = load_ok(
+    file, {"policy.name=abs_sgd", "train.max_samples=20000", "train.lr=1", "cluster.workers=2",
+           "cluster.speeds=[1.0,0.5]", "output.plots=false", "run.name=2024-01-01",
+           "output.dir=/tmp/some run", "policy.asgd.max_staleness = 8"});
   const run_config& cfg = loaded.cfg;
   CATCH_CHECK(cfg.policy.name == "abs_sgd");
   CATCH_CHECK(cfg.train.max_samples == 20000);
@@ -108,19 +110,19 @@ CATCH_TEST_CASE("later overrides win, and a table override replaces the table",
 
 CATCH_TEST_CASE("faults are parsed with their source", "[config][loader][faults]") {
   const std::string file =
-      "[cluster]\n"
-      "workers = 4\n"
-      "\n"
-      "[[faults]]\n"
-      "kind = \"slowdown\"\n"
-      "worker = 2\n"
-      "at_s = 10\n"
-      "duration_s = 5.0\n"
-      "factor = 4.0\n"
-      "\n"
-      "  [[faults]]\n"
-      "  kind = \"drop\"\n"
-      "  probability = 0.25\n";
+    "[cluster]\n"
+    "workers = 4\n"
+    "\n"
+    "[[faults]]\n"
+    "kind = \"slowdown\"\n"
+    "worker = 2\n"
+    "at_s = 10\n"
+    "duration_s = 5.0\n"
+    "factor = 4.0\n"
+    "\n"
+    "  [[faults]]\n"
+    "  kind = \"drop\"\n"
+    "  probability = 0.25\n";
   const auto loaded = load_ok(file, {}, "f.toml");
   const auto& faults = loaded.cfg.faults;
   CATCH_REQUIRE(faults.size() == 2);
@@ -157,20 +159,20 @@ CATCH_TEST_CASE("faults are replaced as a whole by --set", "[config][loader][fau
 CATCH_TEST_CASE("the effective TOML reloads to the same config and is a fixed point",
                 "[config][loader][roundtrip]") {
   const std::string file =
-      "[run]\nname = \"q\\\"uote\\\\d\\ttab\"\nseed = 7\n"
-      "[train]\nlr = 0.1\nmomentum = 0.9\nweight_decay = 1e-4\nmax_seconds = 12.5\n"
-      "target_accuracy = 0.875\neval_samples = 2000\n"
-      "[cluster]\nclock = \"simulated\"\nworkers = 3\nspeeds = [1.0, 0.3333333333333333, 0.1]\n"
-      "request_timeout_s = 30\nmode = \"processes\"\ntransport = \"gloo\"\n"
-      "[policy.ssgd]\nround_timeout_s = 2.5\n"
-      "[simulation]\nnoise = \"lognormal\"\nnoise_sigma = 0.5\nstall_s = 90\n"
-      "[network]\nlatency_s = 0.001\nworker_latency_s = [0.001, 0.002, 0.25]\n"
-      "worker_bandwidth_mb_s = [1000.0, 100.0, 12.5]\n"
-      "[output]\ndir = \"runs/x\"\nprogress_every_s = 0\n"
-      "[[faults]]\nkind = \"nan\"\nworker = 0\nat_s = 1.5\n"
-      "[[faults]]\nkind = \"disturbance\"\nprobability = 0.1\nfactor = 3.0\nmax_epochs = 4\n"
-      "[[faults]]\nkind = \"slow_link\"\nbandwidth_mb_s = 12.5\n"
-      "[[faults]]\nkind = \"delay\"\nworker = 1\ndelay_s = 0.125\n";
+    "[run]\nname = \"q\\\"uote\\\\d\\ttab\"\nseed = 7\n"
+    "[train]\nlr = 0.1\nmomentum = 0.9\nweight_decay = 1e-4\nmax_seconds = 12.5\n"
+    "target_accuracy = 0.875\neval_samples = 2000\n"
+    "[cluster]\nclock = \"simulated\"\nworkers = 3\nspeeds = [1.0, 0.3333333333333333, 0.1]\n"
+    "request_timeout_s = 30\nmode = \"processes\"\ntransport = \"gloo\"\n"
+    "[policy.ssgd]\nround_timeout_s = 2.5\n"
+    "[simulation]\nnoise = \"lognormal\"\nnoise_sigma = 0.5\nstall_s = 90\n"
+    "[network]\nlatency_s = 0.001\nworker_latency_s = [0.001, 0.002, 0.25]\n"
+    "worker_bandwidth_mb_s = [1000.0, 100.0, 12.5]\n"
+    "[output]\ndir = \"runs/x\"\nprogress_every_s = 0\n"
+    "[[faults]]\nkind = \"nan\"\nworker = 0\nat_s = 1.5\n"
+    "[[faults]]\nkind = \"disturbance\"\nprobability = 0.1\nfactor = 3.0\nmax_epochs = 4\n"
+    "[[faults]]\nkind = \"slow_link\"\nbandwidth_mb_s = 12.5\n"
+    "[[faults]]\nkind = \"delay\"\nworker = 1\ndelay_s = 0.125\n";
   const auto first = load_ok(file, {"model.name=mlp", "train.batch=128", "output.plots=false"});
   const auto second = load_ok(first.effective_toml, {}, "config.toml");
   CATCH_CHECK(first_difference(first.cfg, second.cfg) == "");
@@ -187,9 +189,11 @@ CATCH_TEST_CASE("the effective TOML reloads to the same config and is a fixed po
   CATCH_CHECK(second.effective_toml == first.effective_toml);
   // Every key of the registry is written, defaults included.
   for (const auto& key : key_registry()) {
-    if (key.scope != key_scope::run) continue;
+    if (key.scope != key_scope::run)
+      continue;
     CATCH_CAPTURE(key.name);
-    CATCH_CHECK(first.effective_toml.find("\n" + hetsgd::leaf_of(key) + " = ") != std::string::npos);
+    CATCH_CHECK(first.effective_toml.find("\n" + hetsgd::leaf_of(key) + " = ") !=
+                std::string::npos);
   }
 }
 
@@ -205,7 +209,8 @@ CATCH_TEST_CASE("floats are written in their shortest exact form", "[config][loa
 CATCH_TEST_CASE("the example configs load", "[config][loader][examples]") {
   CATCH_SECTION("default.toml") {
     auto result = load_config(example_path("default.toml"), {});
-    if (const auto* err = std::get_if<hetsgd::config_error>(&result)) CATCH_FAIL(err->message);
+    if (const auto* err = std::get_if<hetsgd::config_error>(&result))
+      CATCH_FAIL(err->message);
     const run_config& cfg = std::get<hetsgd::loaded_config>(result).cfg;
     CATCH_CHECK(cfg.run.name == "default");
     CATCH_CHECK(cfg.run.seed == 42);
@@ -224,7 +229,8 @@ CATCH_TEST_CASE("the example configs load", "[config][loader][examples]") {
   }
   CATCH_SECTION("fashion_asgd.toml") {
     auto result = load_config(example_path("fashion_asgd.toml"), {"train.max_samples=1000"});
-    if (const auto* err = std::get_if<hetsgd::config_error>(&result)) CATCH_FAIL(err->message);
+    if (const auto* err = std::get_if<hetsgd::config_error>(&result))
+      CATCH_FAIL(err->message);
     const run_config& cfg = std::get<hetsgd::loaded_config>(result).cfg;
     CATCH_CHECK(cfg.policy.name == "asgd");
     CATCH_CHECK(cfg.model.name == "mlp");

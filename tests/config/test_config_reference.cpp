@@ -23,7 +23,8 @@ CATCH_TEST_CASE("docs/config.md is up to date with the key registry", "[config][
   const std::string path = std::string(HETSGD_SOURCE_DIR) + "/docs/config.md";
   const std::string expected = hetsgd::render_config_reference();
   // HETSGD_UPDATE_DOCS=1 rewrites the file instead of comparing (until `hetsgd config-doc`).
-  if (const char* update = std::getenv("HETSGD_UPDATE_DOCS"); update && std::string(update) == "1") {
+  if (const char* update = std::getenv("HETSGD_UPDATE_DOCS");
+      update && std::string(update) == "1") {
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out << expected;
     CATCH_REQUIRE(out.good());

@@ -23,19 +23,22 @@ config_value non_default_value(const hetsgd::key_spec& key) {
       const bool three_is_default = def && std::get<std::int64_t>(*def) == 3;
       return config_value{std::int64_t{three_is_default ? 4 : 3}};
     }
-    case value_type::floating:
-      return config_value{key.max && key.max->value <= 1.0 ? 0.5 : 3.5};
+    case value_type::floating: return config_value{key.max && key.max->value <= 1.0 ? 0.5 : 3.5};
     case value_type::string: {
-      if (key.choices.empty()) return config_value{std::string("other")};
+      if (key.choices.empty())
+        return config_value{std::string("other")};
       // A choice other than the default, when there is one.
-      const auto def = key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
+      const auto def =
+        key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
       for (const auto& c : key.choices)
-        if (!def || std::get<std::string>(*def) != c) return config_value{c};
+        if (!def || std::get<std::string>(*def) != c)
+          return config_value{c};
       return config_value{key.choices.front()};
     }
     case value_type::boolean: {
       // The negation of the default.
-      const auto def = key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
+      const auto def =
+        key.scope == key_scope::run ? key.get(run_config{}) : key.get_fault(fault_spec{});
       return config_value{!(def && std::get<bool>(*def))};
     }
     case value_type::float_array: return config_value{std::vector<double>{0.5, 2.0, 1.0}};
@@ -86,10 +89,12 @@ CATCH_TEST_CASE("every binder writes the field its getter reads", "[config][regi
       const auto before = key.get(cfg);
       key.bind(cfg, value);
       CATCH_CHECK(key.get(cfg) == std::optional<config_value>(value));
-      if (key.choices.size() != 1) CATCH_CHECK(key.get(cfg) != before);
+      if (key.choices.size() != 1)
+        CATCH_CHECK(key.get(cfg) != before);
       // No other key moved: each binder touches exactly its own field.
       for (const auto& other : key_registry()) {
-        if (other.scope != key_scope::run || other.name == key.name) continue;
+        if (other.scope != key_scope::run || other.name == key.name)
+          continue;
         CATCH_CAPTURE(other.name);
         CATCH_CHECK(other.get(cfg) == other.get(run_config{}));
       }
@@ -98,7 +103,8 @@ CATCH_TEST_CASE("every binder writes the field its getter reads", "[config][regi
       key.bind_fault(fault, value);
       CATCH_CHECK(key.get_fault(fault) == std::optional<config_value>(value));
       for (const auto& other : key_registry()) {
-        if (other.scope != key_scope::fault || other.name == key.name) continue;
+        if (other.scope != key_scope::fault || other.name == key.name)
+          continue;
         CATCH_CAPTURE(other.name);
         CATCH_CHECK(other.get_fault(fault) == other.get_fault(fault_spec{}));
       }

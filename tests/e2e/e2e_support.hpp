@@ -24,7 +24,6 @@ namespace e2e {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-
 inline const char* base_toml = R"(
 [run]
 name = "e2e"
@@ -46,7 +45,8 @@ plots = false
 progress_every_s = 0.5
 )";
 
-inline hetsgd::run_config load(const std::vector<std::string>& sets, std::string* effective = nullptr) {
+inline hetsgd::run_config load(const std::vector<std::string>& sets,
+                               std::string* effective = nullptr) {
   auto r = hetsgd::load_config_string(base_toml, "e2e.toml", sets);
   if (auto* err = std::get_if<hetsgd::config_error>(&r))
     CATCH_FAIL("config: " << err->message);
@@ -78,8 +78,8 @@ struct finished_run {
 };
 
 inline finished_run run(const std::string& name, const std::vector<std::string>& sets,
-                 const std::atomic<bool>* stop = nullptr,
-                 std::function<void(const hetsgd::progress_msg&)> on_progress = {}) {
+                        const std::atomic<bool>* stop = nullptr,
+                        std::function<void(const hetsgd::progress_msg&)> on_progress = {}) {
   finished_run fr;
   std::string effective;
   auto cfg = load(sets, &effective);
@@ -113,7 +113,8 @@ inline void check_common_outputs(const finished_run& fr) {
     CATCH_CHECK(s.contains(key));
   // Every sample computed is applied, dropped or in flight at the end: nothing is lost.
   CATCH_CHECK(s["samples_computed"].get<std::uint64_t>() ==
-              s["samples_applied"].get<std::uint64_t>() + s["samples_dropped"].get<std::uint64_t>() +
+              s["samples_applied"].get<std::uint64_t>() +
+                s["samples_dropped"].get<std::uint64_t>() +
                 s["samples_in_flight_at_end"].get<std::uint64_t>());
   CATCH_REQUIRE(s["per_worker"].size() == 4);
   for (auto& w : s["per_worker"]) {
@@ -131,6 +132,5 @@ inline void check_common_outputs(const finished_run& fr) {
   CATCH_CHECK(header == "time_s,samples_applied,test_accuracy,test_loss,version");
   CATCH_CHECK(static_cast<bool>(std::getline(m, row)));
 }
-
 
 }  // namespace e2e

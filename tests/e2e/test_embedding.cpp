@@ -15,8 +15,8 @@
 #include "actors/message_types.hpp"
 #include "actors/messages.hpp"
 #include "actors/model_registration.hpp"
-#include "policies/policy_registry.hpp"
 #include "gpu/image_dataset.hpp"
+#include "policies/policy_registry.hpp"
 
 using namespace e2e;
 
@@ -24,13 +24,13 @@ namespace {
 
 /// Two features, two classes: the sign of x0 + x1, a line a linear model finds at once.
 class line_classifier final : public hetsgd::classifier {
-public:
+ public:
   line_classifier() : hetsgd::classifier("line_classifier") {
     fc_ = register_module("fc", torch::nn::Linear(2, 2));
   }
   at::Tensor forward(at::Tensor x) override { return fc_->forward(x); }
 
-private:
+ private:
   torch::nn::Linear fc_{nullptr};
 };
 
@@ -48,9 +48,9 @@ std::shared_ptr<const hetsgd::labeled_data> line_set() {
 }
 
 const std::vector<std::string> own_model_sets = {
-  "model.name=\"line_classifier\"", "cluster.workers=2", "cluster.speeds=[1.0, 1.0]",
-  "train.max_samples=8000", "train.target_accuracy=0.0", "train.batch=32",
-  "train.micro_batch=32", "output.progress_every_s=0.0"};
+  "model.name=\"line_classifier\"", "cluster.workers=2",          "cluster.speeds=[1.0, 1.0]",
+  "train.max_samples=8000",         "train.target_accuracy=0.0",  "train.batch=32",
+  "train.micro_batch=32",           "output.progress_every_s=0.0"};
 
 struct embedded_run {
   hetsgd::run_result res;
@@ -134,11 +134,9 @@ void pause_cycle(caf::scoped_actor& self, const caf::actor& run, cycle_report& r
     int seen = 0;
     bool late = false;
     while (seen < n && !late)
-      self->receive(
-        [&](hetsgd::event_atom, const std::string& line) {
-          seen += json::parse(line)["type"] == "round";
-        },
-        caf::after(std::chrono::seconds(60)) >> [&] { late = true; });
+      self->receive([&](hetsgd::event_atom,
+                        const std::string& line) { seen += json::parse(line)["type"] == "round"; },
+                    caf::after(std::chrono::seconds(60)) >> [&] { late = true; });
     if (late)
       r.failure += "no " + std::to_string(n) + " rounds within 60 s of each other; ";
   };
@@ -150,8 +148,8 @@ void pause_cycle(caf::scoped_actor& self, const caf::actor& run, cycle_report& r
   bool pause_seen = false;
   const auto window_end = std::chrono::steady_clock::now() + window;
   for (;;) {
-    const auto left = std::chrono::ceil<std::chrono::milliseconds>(
-      window_end - std::chrono::steady_clock::now());
+    const auto left =
+      std::chrono::ceil<std::chrono::milliseconds>(window_end - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       break;
     self->receive(
@@ -281,21 +279,23 @@ CATCH_TEST_CASE("what an embedding program gets wrong is reported, not crashed o
   CATCH_CHECK(sim_paused.res.exit_code == 2);
   CATCH_CHECK(sim_paused.res.message.find("run_options.start_paused: a run on cluster.clock = "
                                           "\"simulated\" cannot pause") == 0);
-  auto sim_system = run_embedded("sim_system", sets, line_set(),
-                                 [&](hetsgd::run_options& o) { o.system = &sys; });
+  auto sim_system =
+    run_embedded("sim_system", sets, line_set(), [&](hetsgd::run_options& o) { o.system = &sys; });
   CATCH_CHECK(sim_system.res.exit_code == 2);
   CATCH_CHECK(sim_system.res.message.find("run_options.system: a run on cluster.clock = "
                                           "\"simulated\" needs an actor system of its own") == 0);
   sets = {"cluster.mode=\"processes\"", "cluster.workers=2", "cluster.speeds=[1.0, 1.0]"};
-  auto proc_system = run_embedded("proc_system", sets, nullptr,
-                                  [&](hetsgd::run_options& o) { o.system = &sys; });
+  auto proc_system =
+    run_embedded("proc_system", sets, nullptr, [&](hetsgd::run_options& o) { o.system = &sys; });
   CATCH_CHECK(proc_system.res.exit_code == 2);
   CATCH_CHECK(proc_system.res.message.find("run_options.system: cluster.mode = \"processes\" "
                                            "builds its own actor system") == 0);
 }
 
-CATCH_TEST_CASE("a program follows a running run's events, asks for its status and a checkpoint, "
-                "and stops it", "[e2e][embedding]") {
+CATCH_TEST_CASE(
+  "a program follows a running run's events, asks for its status and a checkpoint, "
+  "and stops it",
+  "[e2e][embedding]") {
   hetsgd::run_options opts;
   auto cfg = controlled_run("controlled", opts);
   hetsgd::run_status_msg status;
@@ -371,14 +371,15 @@ CATCH_TEST_CASE("a program follows a running run's events, asks for its status a
     return e["type"] == "checkpoint" && e["reason"] == "request";
   }));
   CATCH_CHECK(std::any_of(events.begin(), events.end(), [](const json& e) {
-    return e["type"] == "error" &&
-           e["what"] == "unexpected message (\"rewind\", 42) ignored";
+    return e["type"] == "error" && e["what"] == "unexpected message (\"rewind\", 42) ignored";
   }));
   CATCH_CHECK(json::parse(res.summary_json)["rejected_messages"] == 1);
 }
 
-CATCH_TEST_CASE("a program runs hetsgd in its own actor system, starts it paused, pauses and "
-                "resumes it", "[e2e][embedding]") {
+CATCH_TEST_CASE(
+  "a program runs hetsgd in its own actor system, starts it paused, pauses and "
+  "resumes it",
+  "[e2e][embedding]") {
   hetsgd::run_options opts;
   auto cfg = controlled_run("own_system", opts);
   // The program's own system, with hetsgd's message types among its own.
@@ -402,9 +403,9 @@ CATCH_TEST_CASE("a program runs hetsgd in its own actor system, starts it paused
         .receive([&](hetsgd::run_status_msg& s) { at_start = s; },
                  [&](caf::error& e) { cycle.failure += "status; "; });
       self->request(run, deadline, hetsgd::run_atom::value)
-        .receive([](bool) {}, [&](caf::error& e) {
-          cycle.failure += "start: " + self->system().render(e) + "; ";
-        });
+        .receive(
+          [](bool) {},
+          [&](caf::error& e) { cycle.failure += "start: " + self->system().render(e) + "; "; });
       self->request(run, deadline, hetsgd::run_atom::value)
         .receive([&](bool) { cycle.failure += "started twice; "; },
                  [&](caf::error& e) { start_twice = self->system().render(e); });
@@ -437,8 +438,10 @@ CATCH_TEST_CASE("a program runs hetsgd in its own actor system, starts it paused
   CATCH_CHECK(rounds_paused <= 1);
 }
 
-CATCH_TEST_CASE("every policy holds while paused and goes on after the resume, its accounting "
-                "exact", "[e2e][embedding]") {
+CATCH_TEST_CASE(
+  "every policy holds while paused and goes on after the resume, its accounting "
+  "exact",
+  "[e2e][embedding]") {
   register_line_classifier();
   for (const auto& name : hetsgd::implemented_round_policies()) {
     CATCH_INFO("policy " << name);
@@ -479,8 +482,10 @@ CATCH_TEST_CASE("every policy holds while paused and goes on after the resume, i
   }
 }
 
-CATCH_TEST_CASE("early start: replicas start their next job before the release; a new batch plan "
-                "discards it, and the accounting stays exact", "[e2e][embedding]") {
+CATCH_TEST_CASE(
+  "early start: replicas start their next job before the release; a new batch plan "
+  "discards it, and the accounting stays exact",
+  "[e2e][embedding]") {
   register_line_classifier();
   // dbs over Gloo in one process: every epoch (4,000 samples of this data set) brings a new
   // batch plan, so some early jobs are not the job the release asks for.

@@ -226,8 +226,10 @@ CATCH_TEST_CASE("disturbance: workers are drawn again at every epoch end",
       continue;
     const int w = e["worker"].get<int>();
     const auto epoch = e["epoch"].get<int>();
-    if (e["phase"] == "start" && epoch == 0) ++starts_at_0[w];
-    if (e["phase"] == "end" && epoch == 1) ++ends_at_1[w];
+    if (e["phase"] == "start" && epoch == 0)
+      ++starts_at_0[w];
+    if (e["phase"] == "end" && epoch == 1)
+      ++ends_at_1[w];
     if (e["phase"] == "start" && epoch == 1) {
       ++starts_at_1[w];
       CATCH_CHECK(e["t"].get<double>() >= epoch_end_t);

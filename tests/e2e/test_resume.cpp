@@ -114,7 +114,8 @@ CATCH_TEST_CASE("a run interrupted mid-way resumes from its checkpoint and finis
   CATCH_CHECK(starts == 2);
   CATCH_REQUIRE(!first_round_after.is_null());
   CATCH_CHECK(first_round_after["version"].get<std::uint64_t>() == v + 1);
-  CATCH_CHECK(first_round_after["round"].get<std::uint64_t>() == m["rounds"].get<std::uint64_t>() + 1);
+  CATCH_CHECK(first_round_after["round"].get<std::uint64_t>() ==
+              m["rounds"].get<std::uint64_t>() + 1);
   // ABS's K did not start over at K⁰ = 1.
   CATCH_CHECK(first_round_after["policy"]["k"].get<double>() >= k_before);
   CATCH_CHECK(first_round_after["policy"]["k"].get<double>() ==
@@ -137,8 +138,9 @@ CATCH_TEST_CASE("a run interrupted mid-way resumes from its checkpoint and finis
   auto edited = resume(dir);
   CATCH_CHECK(edited.res.exit_code == 2);
   CATCH_CHECK(edited.res.message.find("manifest.json: config_hash") != std::string::npos);
-  const auto tensors = (fs::path(dir) / "checkpoint" /
-                        read_manifest(dir)["tensors"]["file"].get<std::string>()).string();
+  const auto tensors =
+    (fs::path(dir) / "checkpoint" / read_manifest(dir)["tensors"]["file"].get<std::string>())
+      .string();
   fs::resize_file(tensors, 100);
   {
     // Restore config.toml's exact text, so the torn tensor file is what is refused.
@@ -158,8 +160,7 @@ CATCH_TEST_CASE("a worker out at the checkpoint stays out until its rejoin fault
                 "[e2e][checkpoint]") {
   // Worker 1 crashes at 0.5 s and rejoins at 2.5 s; the run is interrupted in between.
   const std::vector<std::string> sets = {
-    "policy.name=ssgd", "checkpoint.every_rounds=2", "train.max_samples=0",
-    "train.max_seconds=5",
+    "policy.name=ssgd", "checkpoint.every_rounds=2", "train.max_samples=0", "train.max_seconds=5",
     "faults=[{kind=\"crash\", worker=1, at_s=0.5}, {kind=\"rejoin\", worker=1, at_s=2.5}]"};
   std::atomic<bool> stop{false};
   auto first = run("resume_faults", sets, &stop, [&](const hetsgd::progress_msg& pm) {
@@ -167,7 +168,8 @@ CATCH_TEST_CASE("a worker out at the checkpoint stays out until its rejoin fault
     if (!f)
       return;
     auto mj = json::parse(f, nullptr, false);
-    if (mj.is_object() && mj["faults"]["started"].size() == 1 && mj["membership"]["live"].size() == 3)
+    if (mj.is_object() && mj["faults"]["started"].size() == 1 &&
+        mj["membership"]["live"].size() == 3)
       stop.store(true);
   });
   const std::string dir = first.dir;

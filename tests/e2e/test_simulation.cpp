@@ -84,8 +84,9 @@ std::map<int, std::set<std::string>> check_trace(const std::string& dir) {
     }
   }
   for (auto& [track, list] : spans) {
-    std::sort(list.begin(), list.end(),
-              [](auto& x, auto& y) { return x.first < y.first || (x.first == y.first && x.second > y.second); });
+    std::sort(list.begin(), list.end(), [](auto& x, auto& y) {
+      return x.first < y.first || (x.first == y.first && x.second > y.second);
+    });
     std::vector<double> open;  // ends of the enclosing spans
     for (auto [b, e] : list) {
       while (!open.empty() && open.back() <= b + 1e-3)
@@ -100,11 +101,10 @@ std::map<int, std::set<std::string>> check_trace(const std::string& dir) {
 }
 
 void reproducible_under_every_fault(const std::string& policy) {
-  const auto sets = plus(simulated, {"policy.name=" + policy, "train.max_samples=0",
-                                     "train.max_seconds=4", "policy.od_sgd.warmup_rounds=20",
-                                     "simulation.noise=shifted_exponential",
-                                     "simulation.noise_mean=0.3", "network.latency_s=0.001",
-                                     all_fault_kinds});
+  const auto sets =
+    plus(simulated, {"policy.name=" + policy, "train.max_samples=0", "train.max_seconds=4",
+                     "policy.od_sgd.warmup_rounds=20", "simulation.noise=shifted_exponential",
+                     "simulation.noise_mean=0.3", "network.latency_s=0.001", all_fault_kinds});
   auto a = run("sim_a_" + policy, sets);
   auto b = run("sim_b_" + policy, sets);
   CATCH_INFO(policy << ": " << a.res.message << " / " << b.res.message);
@@ -212,9 +212,9 @@ CATCH_TEST_CASE("simulated: ssgd's round takes the slowest worker's batch plus t
   // Slowest worker 0.25 × 1000 samples/s: a 32-sample micro-batch takes 0.128 s, a 64-sample
   // batch two of them. Each way, a transfer takes latency + bytes / bandwidth.
   const double latency = 0.005, bandwidth = 50e6;
-  auto fr = run("sim_ssgd_closed", {"cluster.clock=simulated", "cluster.base_rate=1000",
-                                    "network.latency_s=0.005", "network.bandwidth_mb_s=50",
-                                    "train.max_samples=5120"});
+  auto fr = run("sim_ssgd_closed",
+                {"cluster.clock=simulated", "cluster.base_rate=1000", "network.latency_s=0.005",
+                 "network.bandwidth_mb_s=50", "train.max_samples=5120"});
   CATCH_REQUIRE(fr.res.exit_code == 0);
   const double compute = 2 * 32 / (1000 * 0.25);
   const double transfer = latency + model_bytes() / bandwidth;
@@ -234,10 +234,10 @@ CATCH_TEST_CASE("simulated: backup with K of N closes each round at the K-th fas
                 "[e2e][simulated][closed_form]") {
   // Constant distinct speeds; K = 2: the second fastest (0.8) finishes a 64-sample batch in
   // 64 / 800 = 0.08 s, and everybody starts the next round then.
-  auto fr = run("sim_backup_closed",
-                {"cluster.clock=simulated", "cluster.base_rate=1000",
-                 "cluster.speeds=[1.0, 0.8, 0.5, 0.25]", "policy.name=backup",
-                 "policy.backup.k=2", "train.max_samples=0", "train.max_seconds=2.01"});
+  auto fr = run(
+    "sim_backup_closed",
+    {"cluster.clock=simulated", "cluster.base_rate=1000", "cluster.speeds=[1.0, 0.8, 0.5, 0.25]",
+     "policy.name=backup", "policy.backup.k=2", "train.max_samples=0", "train.max_seconds=2.01"});
   CATCH_REQUIRE(fr.res.exit_code == 0);
   const auto rounds = rounds_of(fr);
   CATCH_REQUIRE(rounds.size() == 25);
@@ -256,10 +256,9 @@ CATCH_TEST_CASE("simulated: asgd applies contributions in the order they finish"
   // Worker i finishes its k-th 64-sample batch at k × 64 / (1000 × speed_i): speeds with no
   // common small ratio, so no two finish at the same instant within the run.
   const std::vector<double> speeds{1.0, 0.73, 0.41, 0.29};
-  auto fr = run("sim_asgd_closed",
-                {"cluster.clock=simulated", "cluster.base_rate=1000",
-                 "cluster.speeds=[1.0, 0.73, 0.41, 0.29]", "policy.name=asgd",
-                 "train.max_samples=0", "train.max_seconds=1.0"});
+  auto fr = run("sim_asgd_closed", {"cluster.clock=simulated", "cluster.base_rate=1000",
+                                    "cluster.speeds=[1.0, 0.73, 0.41, 0.29]", "policy.name=asgd",
+                                    "train.max_samples=0", "train.max_seconds=1.0"});
   CATCH_REQUIRE(fr.res.exit_code == 0);
   std::vector<std::tuple<double, int>> expected;
   for (int w = 0; w < 4; ++w)
@@ -279,15 +278,14 @@ CATCH_TEST_CASE("simulated: asgd applies contributions in the order they finish"
 CATCH_TEST_CASE("simulated: a run that stops making progress ends with a diagnosis",
                 "[e2e][simulated]") {
   // Every worker frozen for good: nothing is ever computed again.
-  auto fr = run("sim_stall",
-                plus(simulated, {"train.max_seconds=0", "simulation.stall_s=30",
-                                 "faults=[{kind=\"pause\", worker=0, at_s=0.1},"
-                                 "{kind=\"pause\", worker=1, at_s=0.1},"
-                                 "{kind=\"pause\", worker=2, at_s=0.1},"
-                                 "{kind=\"pause\", worker=3, at_s=0.1}]"}));
+  auto fr = run("sim_stall", plus(simulated, {"train.max_seconds=0", "simulation.stall_s=30",
+                                              "faults=[{kind=\"pause\", worker=0, at_s=0.1},"
+                                              "{kind=\"pause\", worker=1, at_s=0.1},"
+                                              "{kind=\"pause\", worker=2, at_s=0.1},"
+                                              "{kind=\"pause\", worker=3, at_s=0.1}]"}));
   CATCH_CHECK(fr.res.exit_code == 1);
-  CATCH_CHECK_THAT(fr.res.message, Catch::Contains("stalled") &&
-                                     Catch::Contains("simulation.stall_s"));
+  CATCH_CHECK_THAT(fr.res.message,
+                   Catch::Contains("stalled") && Catch::Contains("simulation.stall_s"));
 }
 
 CATCH_TEST_CASE("a cluster that does not fit in memory is refused before it starts",
@@ -310,8 +308,8 @@ CATCH_TEST_CASE("a cluster that does not fit in memory is refused before it star
 CATCH_TEST_CASE("simulated: 128 workers share one data set and stay within the memory estimate",
                 "[e2e][simulated]") {
   std::string effective;
-  auto cfg = load(plus(simulated, {"train.max_samples=16384", "train.eval_every_s=10"}),
-                  &effective);
+  auto cfg =
+    load(plus(simulated, {"train.max_samples=16384", "train.eval_every_s=10"}), &effective);
   cfg.cluster.workers = 128;
   cfg.cluster.speeds.clear();
   for (int i = 0; i < 128; ++i)
@@ -331,8 +329,8 @@ CATCH_TEST_CASE("simulated: 128 workers share one data set and stay within the m
   // What the refusal estimates per worker covers what a worker really took: the whole process
   // (LibTorch, the shared data set, 128 workers) stays below 1 GiB + 128 estimates.
   auto model = hetsgd::make_model("mlp", 7);
-  const auto per_worker = hetsgd::worker_memory_bytes(
-    hetsgd::flatten_parameters(*model).numel(), 60000, 128);
+  const auto per_worker =
+    hetsgd::worker_memory_bytes(hetsgd::flatten_parameters(*model).numel(), 60000, 128);
   const auto wall = json::parse(file_bytes(opts.out_dir + "/wall.json"));
   CATCH_CHECK(wall["peak_rss_bytes"].get<std::uint64_t>() < (1ull << 30) + 128 * per_worker);
 }

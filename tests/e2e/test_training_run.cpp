@@ -6,14 +6,14 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <cmath>
-#include <tuple>
-#include <utility>
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <tuple>
+#include <utility>
 
 #include "actors/training_run.hpp"
 #include "config/config_loader.hpp"
@@ -198,8 +198,8 @@ CATCH_TEST_CASE("a missing data set names the package to install", "[e2e]") {
 }
 
 CATCH_TEST_CASE("a valid config this build cannot run is refused with exit 2", "[e2e]") {
-  for (auto [set, key] : {std::pair<std::string, std::string>{"cluster.transport=nccl,policy.name=ssp",
-                                                               "cluster.transport:"},
+  for (auto [set, key] : {std::pair<std::string, std::string>{
+                            "cluster.transport=nccl,policy.name=ssp", "cluster.transport:"},
                           {"cluster.transport=gloo,policy.name=asgd", "cluster.transport:"},
                           {"cluster.mode=processes,cluster.clock=simulated", "cluster.mode:"}}) {
     std::vector<std::string> sets;
@@ -281,7 +281,8 @@ CATCH_TEST_CASE("wp_sgd learns and weighs models by the work each worker did", "
               1.5 * pw[3]["samples_applied"].get<double>());
 }
 
-CATCH_TEST_CASE("abs_sgd learns with delayed updates and samples proportional to speed", "[e2e][serial]") {
+CATCH_TEST_CASE("abs_sgd learns with delayed updates and samples proportional to speed",
+                "[e2e][serial]") {
   // Paced well below what two cores give four MLP workers even while another end-to-end test
   // trains next to this one (ctest -j2): speed ratios only hold when every worker can get the
   // CPU it is paced to, and the auto base_rate assumes the machine is otherwise idle.

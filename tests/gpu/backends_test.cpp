@@ -69,7 +69,7 @@ CATCH_TEST_CASE("CUDA kernels count non-finite values and scale-accumulate", "[c
     CATCH_WARN("no CUDA device, GPU paths skipped: " << devices.error);
     return;
   }
-  const int64_t n = 100003; // not a multiple of the block size
+  const int64_t n = 100003;  // not a multiple of the block size
   std::vector<float> a(n), b(n);
   for (int64_t i = 0; i < n; ++i) {
     a[i] = static_cast<float>(i % 17);
@@ -93,6 +93,6 @@ CATCH_TEST_CASE("CUDA kernels count non-finite values and scale-accumulate", "[c
   CATCH_REQUIRE(da.upload(a.data(), n).empty());
   CATCH_REQUIRE(cuda::count_non_finite(da.data(), n, &count).empty());
   CATCH_CHECK(count == 2);
-  CATCH_CHECK(!da.upload(a.data(), n + 1).empty()); // out of range is an error, not a crash
+  CATCH_CHECK(!da.upload(a.data(), n + 1).empty());  // out of range is an error, not a crash
 }
 #endif

@@ -60,8 +60,7 @@ std::vector<std::string> cpu_backends() {
 
 }  // namespace
 
-CATCH_TEST_CASE("all-reduce sums exactly, scales and counts non-finite results",
-                "[collective]") {
+CATCH_TEST_CASE("all-reduce sums exactly, scales and counts non-finite results", "[collective]") {
   for (const auto& backend : cpu_backends()) {
     CATCH_SECTION(backend) {
       memory_kv_store store;
@@ -107,9 +106,10 @@ CATCH_TEST_CASE("all-reduce sums exactly, scales and counts non-finite results",
   }
 }
 
-CATCH_TEST_CASE("a rank that never takes part ends the operation at its deadline, and a "
-                "rebuilt group works",
-                "[collective]") {
+CATCH_TEST_CASE(
+  "a rank that never takes part ends the operation at its deadline, and a "
+  "rebuilt group works",
+  "[collective]") {
   for (const auto& backend : cpu_backends()) {
     CATCH_SECTION(backend) {
       memory_kv_store store;
@@ -192,8 +192,8 @@ CATCH_TEST_CASE("gloo: a peer that closes its connections fails the others' all-
     CATCH_CHECK(e == "");
   // Either the broken connection is seen, or (if the close races the first send) the deadline.
   for (int rank = 0; rank < 2; ++rank)
-    CATCH_CHECK((codes[rank] == collective_errc::peer_lost ||
-                 codes[rank] == collective_errc::timeout));
+    CATCH_CHECK(
+      (codes[rank] == collective_errc::peer_lost || codes[rank] == collective_errc::timeout));
 }
 
 CATCH_TEST_CASE("gloo: a rank whose peers never arrive fails setup naming the store key",

@@ -2,8 +2,8 @@
 // solo throughput and thread pinning. Torch comes before Catch: see TOOLCHAIN.md on glog's CHECK.
 #include "gpu/evaluation.hpp"
 #include "gpu/fashion_mnist.hpp"
-#include "gpu/flat_parameters.hpp"
 #include "gpu/flat_math.hpp"
+#include "gpu/flat_parameters.hpp"
 #include "gpu/flat_sgd.hpp"
 #include "gpu/gradient_step.hpp"
 #include "gpu/models.hpp"
@@ -35,7 +35,7 @@ double max_abs_diff(const at::Tensor& a, const at::Tensor& b) {
   return (a - b).abs().max().item<double>();
 }
 
-} // namespace
+}  // namespace
 
 CATCH_TEST_CASE("make_model builds every named model with 10 logits", "[models]") {
   CATCH_REQUIRE(model_names() == std::vector<std::string>{"mlp", "cnn"});
@@ -62,13 +62,12 @@ CATCH_TEST_CASE("make_model rejects an unknown name, listing the choices", "[mod
   }
 }
 
-CATCH_TEST_CASE("make_model(name, seed) is repeatable whatever the global generator",
-                "[models]") {
+CATCH_TEST_CASE("make_model(name, seed) is repeatable whatever the global generator", "[models]") {
   for (const auto& name : model_names()) {
     torch::manual_seed(1);
     const auto a = flatten_parameters(*make_model(name, 5));
     torch::manual_seed(2);
-    at::randn({100}); // move the global generator on
+    at::randn({100});  // move the global generator on
     const auto b = flatten_parameters(*make_model(name, 5));
     const auto c = flatten_parameters(*make_model(name, 6));
     CATCH_CHECK(at::equal(a, b));
@@ -121,7 +120,7 @@ CATCH_TEST_CASE("flatten and load parameters round-trip", "[flat]") {
 
 CATCH_TEST_CASE("flatten_gradients matches the per-parameter gradients", "[flat]") {
   auto model = make_model("mlp", 3);
-  CATCH_CHECK(flatten_gradients(*model).abs().sum().item<double>() == 0); // all undefined
+  CATCH_CHECK(flatten_gradients(*model).abs().sum().item<double>() == 0);  // all undefined
   const auto indices = at::arange(0, 8, at::kLong);
   accumulate_gradients(*model, data().train, indices);
   const auto flat = flatten_gradients(*model);
@@ -136,7 +135,7 @@ CATCH_TEST_CASE("flatten_gradients matches the per-parameter gradients", "[flat]
   zero_gradients(*model);
   CATCH_CHECK(flatten_gradients(*model).abs().sum().item<double>() == 0);
   for (const auto& p : model->parameters())
-    CATCH_CHECK(p.grad().defined()); // buffers kept
+    CATCH_CHECK(p.grad().defined());  // buffers kept
 }
 
 CATCH_TEST_CASE("accumulate_gradients sums: 16 + 16 equals 32", "[step]") {
@@ -150,7 +149,7 @@ CATCH_TEST_CASE("accumulate_gradients sums: 16 + 16 equals 32", "[step]") {
     const auto r2 = accumulate_gradients(*model, data().train, indices.narrow(0, 16, 16));
     const auto g16x2 = flatten_gradients(*model);
     CATCH_CHECK(max_abs_diff(g32, g16x2) < 1e-5);
-    CATCH_CHECK(g32.abs().max().item<double>() > 1e-2); // not trivially zero
+    CATCH_CHECK(g32.abs().max().item<double>() > 1e-2);  // not trivially zero
     CATCH_CHECK(whole.samples == 32);
     CATCH_CHECK(r1.samples + r2.samples == 32);
     CATCH_CHECK(r1.correct + r2.correct == whole.correct);
@@ -246,8 +245,7 @@ CATCH_TEST_CASE("flat_sgd step_scaled equals step on the mean, with and without 
   CATCH_CHECK_THROWS_AS(sgd.step_scaled(wrong, g_sum, scale), std::invalid_argument);
 }
 
-CATCH_TEST_CASE("flat_sgd with momentum and weight decay matches torch::optim::SGD",
-                "[sgd]") {
+CATCH_TEST_CASE("flat_sgd with momentum and weight decay matches torch::optim::SGD", "[sgd]") {
   const double lr = 0.05, momentum = 0.9, wd = 1e-3;
   auto reference = make_model("cnn", 8);
   torch::optim::SGD torch_sgd(reference->parameters(),
@@ -350,9 +348,9 @@ CATCH_TEST_CASE("evaluate counts, averages and restores the mode", "[eval]") {
 CATCH_TEST_CASE("pin_compute_threads_to_one and solo throughput", "[threads]") {
   const auto pinned = pin_compute_threads_to_one();
   CATCH_CHECK(at::get_num_threads() == 1);
-  CATCH_CHECK(pinned.openblas_set); // Debian's libtorch runs on OpenBLAS here
+  CATCH_CHECK(pinned.openblas_set);  // Debian's libtorch runs on OpenBLAS here
   CATCH_CHECK(openblas_threads() == 1);
-  pin_compute_threads_to_one(); // repeatable
+  pin_compute_threads_to_one();  // repeatable
   const double rate = measure_solo_throughput("mlp", data().train, 64, 0.2, 1);
   CATCH_CHECK(rate > 100);
   CATCH_CHECK(std::isfinite(rate));

@@ -34,8 +34,9 @@ std::vector<unsigned char> raw_bytes(const std::string& path, size_t offset, siz
     return {};
   std::vector<unsigned char> skip(offset);
   std::vector<unsigned char> out(n);
-  const bool ok = gzread(f, skip.data(), static_cast<unsigned>(offset)) == static_cast<int>(offset) &&
-                  gzread(f, out.data(), static_cast<unsigned>(n)) == static_cast<int>(n);
+  const bool ok =
+    gzread(f, skip.data(), static_cast<unsigned>(offset)) == static_cast<int>(offset) &&
+    gzread(f, out.data(), static_cast<unsigned>(n)) == static_cast<int>(n);
   gzclose(f);
   return ok ? out : std::vector<unsigned char>{};
 }
@@ -79,7 +80,7 @@ std::string load_error(const std::string& dir) {
   return "(no data_error thrown)";
 }
 
-} // namespace
+}  // namespace
 
 CATCH_TEST_CASE("load_fashion_mnist reads both splits with the right shapes", "[data]") {
   const auto& d = data();
@@ -133,9 +134,9 @@ CATCH_TEST_CASE("shared_fashion_mnist loads once and shares the tensors", "[data
 
 CATCH_TEST_CASE("a missing Fashion-MNIST names the file and the Debian package", "[data]") {
   const std::string msg = load_error("/nonexistent/hetsgd/fashion");
-  CATCH_CHECK_THAT(msg, Catch::Matchers::Contains(
-                            "Fashion-MNIST not found: /nonexistent/hetsgd/fashion/"
-                            "train-images-idx3-ubyte.gz does not exist"));
+  CATCH_CHECK_THAT(msg,
+                   Catch::Matchers::Contains("Fashion-MNIST not found: /nonexistent/hetsgd/fashion/"
+                                             "train-images-idx3-ubyte.gz does not exist"));
   CATCH_CHECK_THAT(msg, Catch::Matchers::Contains("apt-get install dataset-fashion-mnist"));
 }
 
@@ -159,7 +160,8 @@ CATCH_TEST_CASE("corrupt IDX files are reported with the file and the expectatio
   msg = load_error(dir);
   CATCH_CHECK_THAT(msg, Catch::Matchers::Contains("32x32, expected 28x28"));
 
-  write_gz(images, cat({be32(2051), be32(60000), be32(28), be32(28), std::vector<unsigned char>(100)}));
+  write_gz(images,
+           cat({be32(2051), be32(60000), be32(28), be32(28), std::vector<unsigned char>(100)}));
   msg = load_error(dir);
   CATCH_CHECK_THAT(msg, Catch::Matchers::Contains("truncated"));
   CATCH_CHECK_THAT(msg, Catch::Matchers::Contains(images));
@@ -184,7 +186,7 @@ namespace {
 std::vector<int64_t> to_vector(const at::Tensor& t) {
   return std::vector<int64_t>(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
 }
-} // namespace
+}  // namespace
 
 CATCH_TEST_CASE("shard_sampler shards are disjoint, near-equal and cover the data set",
                 "[sampler]") {
@@ -200,7 +202,7 @@ CATCH_TEST_CASE("shard_sampler shards are disjoint, near-equal and cover the dat
     all.insert(all.end(), idx.begin(), idx.end());
   }
   CATCH_CHECK(*std::max_element(sizes.begin(), sizes.end()) -
-                  *std::min_element(sizes.begin(), sizes.end()) <=
+                *std::min_element(sizes.begin(), sizes.end()) <=
               1);
   std::sort(all.begin(), all.end());
   CATCH_REQUIRE(all.size() == static_cast<size_t>(n));
@@ -216,9 +218,11 @@ CATCH_TEST_CASE("shard_sampler shards are disjoint, near-equal and cover the dat
 CATCH_TEST_CASE("shard_sampler is deterministic and depends on seed and worker", "[sampler]") {
   shard_sampler a(5000, 1, 3, 7), b(5000, 1, 3, 7), c(5000, 1, 3, 8), d(5000, 2, 3, 7);
   std::vector<int64_t> sa, sb, sc, sd;
-  for (int i = 0; i < 40; ++i) { // spans several epochs (shard of 1,666 or 1,667)
-    for (auto [s, v] : {std::pair<shard_sampler*, std::vector<int64_t>*>{&a, &sa}, {&b, &sb},
-                        {&c, &sc}, {&d, &sd}}) {
+  for (int i = 0; i < 40; ++i) {  // spans several epochs (shard of 1,666 or 1,667)
+    for (auto [s, v] : {std::pair<shard_sampler*, std::vector<int64_t>*>{&a, &sa},
+                        {&b, &sb},
+                        {&c, &sc},
+                        {&d, &sd}}) {
       const auto part = to_vector(s->next(128));
       v->insert(v->end(), part.begin(), part.end());
     }
@@ -233,29 +237,28 @@ CATCH_TEST_CASE("shard_sampler is deterministic and depends on seed and worker",
   CATCH_CHECK_THROWS_AS(a.next(-1), std::invalid_argument);
 }
 
-CATCH_TEST_CASE("shard_sampler wraps into a reshuffled epoch, also within one batch",
-                "[sampler]") {
-  shard_sampler s(100, 0, 2, 3); // shard of 50
+CATCH_TEST_CASE("shard_sampler wraps into a reshuffled epoch, also within one batch", "[sampler]") {
+  shard_sampler s(100, 0, 2, 3);  // shard of 50
   CATCH_REQUIRE(s.shard_size() == 50);
   CATCH_CHECK(s.epoch() == 0);
   const auto e0a = to_vector(s.next(30));
   CATCH_CHECK(s.epoch() == 0);
   CATCH_CHECK(s.position() == 30);
-  const auto span = to_vector(s.next(40)); // 20 from epoch 0, 20 from epoch 1
+  const auto span = to_vector(s.next(40));  // 20 from epoch 0, 20 from epoch 1
   CATCH_CHECK(s.epoch() == 1);
   CATCH_CHECK(s.position() == 20);
   const auto e1b = to_vector(s.next(30));
-  CATCH_CHECK(s.epoch() == 2); // epoch 1 exhausted exactly: the next sample starts epoch 2
+  CATCH_CHECK(s.epoch() == 2);  // epoch 1 exhausted exactly: the next sample starts epoch 2
   CATCH_CHECK(s.position() == 0);
 
   std::vector<int64_t> epoch0(e0a);
   epoch0.insert(epoch0.end(), span.begin(), span.begin() + 20);
   std::vector<int64_t> epoch1(span.begin() + 20, span.end());
   epoch1.insert(epoch1.end(), e1b.begin(), e1b.end());
-  CATCH_CHECK(epoch0 != epoch1); // a new order...
+  CATCH_CHECK(epoch0 != epoch1);  // a new order...
   std::sort(epoch0.begin(), epoch0.end());
   std::sort(epoch1.begin(), epoch1.end());
-  CATCH_CHECK(epoch0 == epoch1); // ...of the same shard
+  CATCH_CHECK(epoch0 == epoch1);  // ...of the same shard
   CATCH_CHECK(std::set<int64_t>(epoch0.begin(), epoch0.end()).size() == 50);
 }
 
@@ -263,14 +266,14 @@ CATCH_TEST_CASE("shard_sampler::set_share re-partitions to a slice of the permut
                 "[sampler]") {
   const auto perm = global_permutation(1000, 11);
   CATCH_REQUIRE(perm->size() == 1000);
-  CATCH_CHECK(global_permutation(1000, 11).get() == perm.get()); // shared while alive
+  CATCH_CHECK(global_permutation(1000, 11).get() == perm.get());  // shared while alive
 
   shard_sampler s(1000, 0, 4, 11);
   CATCH_CHECK(s.share_begin() == 0);
   CATCH_CHECK(s.share_end() == 250);
   s.next(10);
   s.set_share(100, 400);
-  CATCH_CHECK(s.epoch() == 1); // the started pass counts as an epoch
+  CATCH_CHECK(s.epoch() == 1);  // the started pass counts as an epoch
   CATCH_CHECK(s.shard_size() == 300);
   auto got = to_vector(s.next(300));
   std::vector<int64_t> expected(perm->begin() + 100, perm->begin() + 400);
@@ -279,8 +282,8 @@ CATCH_TEST_CASE("shard_sampler::set_share re-partitions to a slice of the permut
   CATCH_CHECK(got == expected);
   CATCH_CHECK(s.epoch() == 2);
 
-  s.set_share(5, 5); // an empty share: nothing to draw
-  CATCH_CHECK(s.epoch() == 2); // no sample was drawn from the replaced pass
+  s.set_share(5, 5);            // an empty share: nothing to draw
+  CATCH_CHECK(s.epoch() == 2);  // no sample was drawn from the replaced pass
   CATCH_CHECK_THROWS_AS(s.next(1), std::logic_error);
   CATCH_CHECK_THROWS_AS(s.set_share(-1, 5), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(s.set_share(10, 1001), std::invalid_argument);
@@ -297,7 +300,7 @@ CATCH_TEST_CASE("shard_sampler rejects bad arguments", "[sampler]") {
   CATCH_CHECK_THROWS_AS(shard_sampler(10, 2, 2, 1), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(shard_sampler(10, -1, 2, 1), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(shard_sampler(10, 0, 0, 1), std::invalid_argument);
-  shard_sampler tiny(2, 2, 3, 1); // more workers than samples: worker 2 gets [1, 2)
+  shard_sampler tiny(2, 2, 3, 1);  // more workers than samples: worker 2 gets [1, 2)
   CATCH_CHECK(tiny.shard_size() == 1);
   shard_sampler empty(2, 0, 3, 1);
   CATCH_CHECK(empty.shard_size() == 0);

@@ -38,8 +38,8 @@ CATCH_TEST_CASE("local step with no samples keeps the global weights", "[local_c
 
 CATCH_TEST_CASE("delay compensation adds lambda * g * g * (W - w_then)", "[local_compensation]") {
   auto W = vec({1.0f, 2.0f});
-  auto G = vec({2.0f, -6.0f});       // n = 2: g = (1, -3)
-  auto then = vec({0.0f, 2.5f});     // W - then = (1, -0.5)
+  auto G = vec({2.0f, -6.0f});    // n = 2: g = (1, -3)
+  auto then = vec({0.0f, 2.5f});  // W - then = (1, -0.5)
   const double lambda = 0.04, lr = 0.1;
   auto w = local_compensated_weights(W, G, 2.0, lr, then, lambda);
   // c = g + λ g² (W − then) = (1 + 0.04·1·1, −3 + 0.04·9·(−0.5)) = (1.04, −3.18)

@@ -18,11 +18,11 @@ using namespace hetsgd;
 namespace {
 
 class two_by_two final : public classifier {
-public:
+ public:
   two_by_two() : classifier("two_by_two") { fc_ = register_module("fc", torch::nn::Linear(2, 2)); }
   at::Tensor forward(at::Tensor x) override { return fc_->forward(x); }
 
-private:
+ private:
   torch::nn::Linear fc_{nullptr};
 };
 
@@ -59,23 +59,25 @@ CATCH_TEST_CASE("a registered factory builds the model by name with the run's se
   CATCH_CHECK(model->forward(at::zeros({3, 2})).sizes() == at::IntArrayRef({3, 2}));
   // The built-in models are unchanged and cannot be replaced.
   CATCH_CHECK(parameter_count(*make_model("cnn", 1)) == 20522);
-  CATCH_CHECK(message_of([] { register_model_factory("mlp", [](std::uint64_t) {
-                return std::make_shared<two_by_two>(); }); }) ==
-              "register_model_factory: 'mlp' is a built-in model; choose another name");
-  CATCH_CHECK(message_of([] { register_model_factory("", [](std::uint64_t) {
-                return std::make_shared<two_by_two>(); }); }) ==
-              "register_model_factory: the model name is empty");
+  CATCH_CHECK(message_of([] {
+                register_model_factory(
+                  "mlp", [](std::uint64_t) { return std::make_shared<two_by_two>(); });
+              }) == "register_model_factory: 'mlp' is a built-in model; choose another name");
+  CATCH_CHECK(message_of([] {
+                register_model_factory(
+                  "", [](std::uint64_t) { return std::make_shared<two_by_two>(); });
+              }) == "register_model_factory: the model name is empty");
   CATCH_CHECK(message_of([] { register_model_factory("empty_factory", {}); }) ==
               "register_model_factory: the factory of 'empty_factory' is empty");
-  CATCH_CHECK(message_of([] { make_model("no_such_model", 1); }).rfind(
-                "unknown model 'no_such_model'; choices are: mlp, cnn, ", 0) == 0);
+  CATCH_CHECK(message_of([] {
+                make_model("no_such_model", 1);
+              }).rfind("unknown model 'no_such_model'; choices are: mlp, cnn, ", 0) == 0);
 }
 
 CATCH_TEST_CASE("a factory that fails is reported with its model's name and its message",
                 "[gpu][registered]") {
-  register_model_factory("throws", [](std::uint64_t) -> model_handle {
-    throw std::runtime_error("out of coffee");
-  });
+  register_model_factory(
+    "throws", [](std::uint64_t) -> model_handle { throw std::runtime_error("out of coffee"); });
   register_model_factory("returns_nothing", [](std::uint64_t) { return model_handle(); });
   register_model_factory("throws_int", [](std::uint64_t) -> model_handle { throw 7; });
   CATCH_CHECK(message_of([] { make_model("throws", 1); }) ==

@@ -27,10 +27,10 @@ CATCH_TEST_CASE("compute devices are cpu, cuda or cuda:N", "[device]") {
   }
 }
 
-CATCH_TEST_CASE("a device this LibTorch cannot compute on is refused with the reason",
-                "[device]") {
+CATCH_TEST_CASE("a device this LibTorch cannot compute on is refused with the reason", "[device]") {
   CATCH_CHECK(compute_device_unusable("cpu").empty());
-  CATCH_CHECK(compute_device_unusable("tpu").find("is not cpu, cuda or cuda:N") != std::string::npos);
+  CATCH_CHECK(compute_device_unusable("tpu").find("is not cpu, cuda or cuda:N") !=
+              std::string::npos);
   const auto devices = torch::cuda::is_available() ? torch::cuda::device_count() : 0;
   if (devices == 0) {
     CATCH_CHECK(compute_device_unusable("cuda:0").find("cuda:0: no CUDA device") == 0);

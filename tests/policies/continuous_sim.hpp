@@ -38,8 +38,8 @@ struct handover_record {
   worker_id worker = 0;
   std::size_t index = 0;  ///< 1 for the worker's first hand-over, 2 for its second, ...
   double at_s = 0.0;
-  version_t version = 0;          ///< version of the weights its gradients were taken at
-  version_t adopted_version = 0;  ///< version of the weights it continued with
+  version_t version = 0;             ///< version of the weights its gradients were taken at
+  version_t adopted_version = 0;     ///< version of the weights it continued with
   std::vector<std::size_t> samples;  ///< positions in the worker's sample stream
   vec gradient_sum;
 };
@@ -116,9 +116,9 @@ class continuous_cluster {
  private:
   struct worker {
     continuous_worker_spec spec;
-    vec w;                 ///< current weights
-    version_t v = 0;       ///< their version
-    vec acc;               ///< A
+    vec w;                         ///< current weights
+    version_t v = 0;               ///< their version
+    vec acc;                       ///< A
     std::vector<std::size_t> ids;  ///< samples in A
     bool asked = false;
     bool has_release = false;
@@ -215,10 +215,9 @@ class continuous_cluster {
   void apply(const closed_round& r) {
     if (r.combine != combine_rule::sample_weighted_mean)
       problems_.push_back("continuous_cluster models sample_weighted_mean only");
-    weights_.push_back(sample_weighted_step(weights_.back(), r, lr_,
-                                            [this](contribution_id id) -> const vec& {
-                                              return handovers_.at(id).gradient_sum;
-                                            }));
+    weights_.push_back(sample_weighted_step(
+      weights_.back(), r, lr_,
+      [this](contribution_id id) -> const vec& { return handovers_.at(id).gradient_sum; }));
   }
 
   std::vector<std::vector<sample>> shards_;

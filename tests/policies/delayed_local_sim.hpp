@@ -103,12 +103,12 @@ class delayed_local_cluster {
     delayed_worker_spec spec;
     bool started = false;
     bool computing = false;
-    std::uint64_t t = 0;  ///< iteration being computed, or the last one pushed
-    vec local;            ///< w̃
+    std::uint64_t t = 0;                  ///< iteration being computed, or the last one pushed
+    vec local;                            ///< w̃
     std::deque<std::size_t> outstanding;  ///< pushes without a reply, oldest first
     bool pushed_any = false;
-    std::size_t last_pushed = 0;          ///< index of its latest push
-    vec global;           ///< weights of the latest release
+    std::size_t last_pushed = 0;  ///< index of its latest push
+    vec global;                   ///< weights of the latest release
     version_t global_v = 0;
   };
 
@@ -236,10 +236,9 @@ class delayed_local_cluster {
   }
 
   void apply(const closed_round& r) {
-    weights_.push_back(sample_weighted_step(weights_.back(), r, lr_,
-                                            [this](contribution_id id) -> const vec& {
-                                              return pushes_.at(payload_of_.at(id)).g;
-                                            }));
+    weights_.push_back(sample_weighted_step(
+      weights_.back(), r, lr_,
+      [this](contribution_id id) -> const vec& { return pushes_.at(payload_of_.at(id)).g; }));
   }
 
   std::vector<std::vector<sample>> shards_;

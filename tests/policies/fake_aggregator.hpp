@@ -27,10 +27,10 @@ namespace hetsgd::test {
 struct contribution_outcome {
   enum class kind { pending, applied, dropped };
   kind state = kind::pending;
-  double weight = 0.0;                   ///< when applied
+  double weight = 0.0;                      ///< when applied
   drop_reason reason = drop_reason::stale;  ///< when dropped
-  std::size_t round = 0;                 ///< index into fake_aggregator::rounds() when applied
-  version_t applied_at_version = 0;      ///< version before the update it went into
+  std::size_t round = 0;                    ///< index into fake_aggregator::rounds() when applied
+  version_t applied_at_version = 0;         ///< version before the update it went into
 };
 
 /// One closed round, as the aggregator carried it out.
@@ -311,7 +311,8 @@ class fake_aggregator {
   close_hook hook_;
 };
 
-// ---- small helpers for assertions ----------------------------------------------------------------
+// ---- small helpers for assertions
+// ----------------------------------------------------------------
 
 inline std::vector<contribution_id> ids_of(const std::vector<weighted_contribution>& v) {
   std::vector<contribution_id> out;

@@ -141,10 +141,8 @@ class least_squares_cluster {
   void apply(const closed_round& r) {
     if (r.combine != combine_rule::sample_weighted_mean)
       throw std::logic_error("least_squares_cluster: only sample_weighted_mean is modelled");
-    weights_.push_back(sample_weighted_step(weights_.back(), r, lr_,
-                                            [this](contribution_id id) -> const vec& {
-                                              return payload(id);
-                                            }));
+    weights_.push_back(sample_weighted_step(
+      weights_.back(), r, lr_, [this](contribution_id id) -> const vec& { return payload(id); }));
   }
 
   std::vector<std::vector<sample>> shards_;

@@ -37,12 +37,12 @@ struct local_worker_spec {
 struct upload_record {
   contribution_id id = 0;
   worker_id worker = 0;
-  version_t version = 0;                        ///< the job's version
-  version_t server_version = 0;                 ///< aggregator's version when it arrived
-  std::map<worker_id, version_t> jobs_before;   ///< last job version given to each live worker
+  version_t version = 0;                       ///< the job's version
+  version_t server_version = 0;                ///< aggregator's version when it arrived
+  std::map<worker_id, version_t> jobs_before;  ///< last job version given to each live worker
   std::map<worker_id, version_t> jobs_after;
-  std::set<worker_id> waiting_after;            ///< workers with an upload still pending after
-  double probe = 0.0;                           ///< the test's probe of policy state, before
+  std::set<worker_id> waiting_after;  ///< workers with an upload still pending after
+  double probe = 0.0;                 ///< the test's probe of policy state, before
   round_decision decision;
 };
 

@@ -70,7 +70,9 @@ bool contains(const std::vector<worker_id>& v, worker_id w) {
   return std::find(v.begin(), v.end(), w) != v.end();
 }
 
-std::size_t ceil_div(std::size_t a, std::size_t b) { return (a + b - 1) / b; }
+std::size_t ceil_div(std::size_t a, std::size_t b) {
+  return (a + b - 1) / b;
+}
 
 const vec w0 = {0.5, -0.25, 0.1};
 
@@ -249,9 +251,9 @@ CATCH_TEST_CASE("abs: with K = N and U = 1 it is ssgd", "[policies][abs][numeric
   constexpr std::size_t n = 4;
   const double lr = 0.05;
   abs_policy p(make_options(n, n, 1, 1, 1.0));
-  local_steps_cluster cl(p, make_shards(n, 20, 3),
-                         {{1.0, 0.2, 0.1, 5}, {1.7, 0.1, 0.3, 5}, {0.6, 0.5, 0.2, 5}, {2.9, 0.3, 0.1, 5}},
-                         w0, lr);
+  local_steps_cluster cl(
+    p, make_shards(n, 20, 3),
+    {{1.0, 0.2, 0.1, 5}, {1.7, 0.1, 0.3, 5}, {0.6, 0.5, 0.2, 5}, {2.9, 0.3, 0.1, 5}}, w0, lr);
   cl.start();
   const version_t rounds = 20;
   cl.run_until_version(rounds);

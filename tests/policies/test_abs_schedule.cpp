@@ -99,7 +99,7 @@ CATCH_TEST_CASE("abs_k_schedule tau_max is the ceiling of N over K", "[abs]") {
   s.on_round(1.0);  // K = 6
   CATCH_CHECK(s.k() == 6);
   CATCH_CHECK(s.tau_max() == 2);  // ⌈10/6⌉
-  s.on_round(0.25);  // K = 10
+  s.on_round(0.25);               // K = 10
   CATCH_CHECK(s.tau_max() == 1);
 }
 
@@ -153,7 +153,7 @@ CATCH_TEST_CASE("abs_k_schedule ignores NaN and non-positive losses", "[abs]") {
     CATCH_CHECK(s.k() == 2);
   }
   CATCH_CHECK(s.rounds() == 5);  // they still count as rounds
-  s.on_round(9.0);  // F(x⁰) = 9
+  s.on_round(9.0);               // F(x⁰) = 9
   CATCH_CHECK(s.initial_loss() == 9.0);
   CATCH_CHECK(s.k() == 2);
   s.on_round(nan);

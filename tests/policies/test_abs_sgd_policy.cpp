@@ -135,8 +135,9 @@ CATCH_TEST_CASE("abs_sgd: the period trigger asks every live worker every period
   CATCH_CHECK(agg.contract_held());
 }
 
-CATCH_TEST_CASE("abs_sgd: a round still open when the period ends starts the next sync at its close",
-                "[policies][abs_sgd]") {
+CATCH_TEST_CASE(
+  "abs_sgd: a round still open when the period ends starts the next sync at its close",
+  "[policies][abs_sgd]") {
   auto p = make_abs_sgd(abs_sgd_trigger::period, 1.0);
   fake_aggregator agg(p, {0, 1});
   agg.start();

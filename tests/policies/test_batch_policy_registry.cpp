@@ -40,8 +40,7 @@ CATCH_TEST_CASE("fixed batch policy: batch < 1 throws", "[policies][batch]") {
   CATCH_CHECK_NOTHROW(fixed_batch_policy(1));
 }
 
-CATCH_TEST_CASE("registry: round policies by name with the right traits",
-                "[policies][registry]") {
+CATCH_TEST_CASE("registry: round policies by name with the right traits", "[policies][registry]") {
   round_policy_options opts;
   auto ssgd = make_round_policy("ssgd", opts);
   CATCH_REQUIRE(ssgd != nullptr);
@@ -185,7 +184,7 @@ CATCH_TEST_CASE("membership helpers: joiners are released never restarted, asked
   d.restart = {1, 2};
   release_joiners(d, {0, 2, 3});
   CATCH_CHECK(d.release == std::vector<worker_id>{0, 2, 3});  // 0 once
-  CATCH_CHECK(d.restart == std::vector<worker_id>{1});  // 2 joined: no job to discard
+  CATCH_CHECK(d.restart == std::vector<worker_id>{1});        // 2 joined: no job to discard
 
   membership_view m;
   m.live = {0, 2};

@@ -24,13 +24,15 @@ std::int64_t sum_of(const std::vector<std::int64_t>& b) {
 
 std::vector<double> shares_of(const std::vector<batch_assignment>& plan) {
   std::vector<double> s;
-  for (const auto& a : plan) s.push_back(a.share);
+  for (const auto& a : plan)
+    s.push_back(a.share);
   return s;
 }
 
 std::vector<std::int64_t> batches_of(const std::vector<batch_assignment>& plan) {
   std::vector<std::int64_t> b;
-  for (const auto& a : plan) b.push_back(a.batch);
+  for (const auto& a : plan)
+    b.push_back(a.batch);
   return b;
 }
 
@@ -132,11 +134,11 @@ CATCH_TEST_CASE("dbs invariants: sum of shares is 1, shares positive, sum of bat
       times[i] = unmeasured(rng) ? 0.0 : std::pow(10.0, log_time_dist(rng));
     }
     CATCH_INFO("trial " << trial << ", N = " << n << ", B = " << big_b);
-    auto b = dbs_batch_policy::dbs_partition(shares, times, big_b,
-                                             dbs_rounding::largest_remainder);
+    auto b = dbs_batch_policy::dbs_partition(shares, times, big_b, dbs_rounding::largest_remainder);
     CATCH_REQUIRE(b.size() == n);
     CATCH_REQUIRE(sum_of(b) == big_b);
-    for (auto x : b) CATCH_REQUIRE(x >= 1);
+    for (auto x : b)
+      CATCH_REQUIRE(x >= 1);
     auto plan = dbs_batch_policy::plan_from_batches(b);
     double share_sum = 0.0;
     for (const auto& a : plan) {
@@ -148,8 +150,7 @@ CATCH_TEST_CASE("dbs invariants: sum of shares is 1, shares positive, sum of bat
   }
 }
 
-CATCH_TEST_CASE("dbs invariants hold along a run with random speeds",
-                "[policies][batch][dbs]") {
+CATCH_TEST_CASE("dbs invariants hold along a run with random speeds", "[policies][batch][dbs]") {
   std::mt19937 rng(7);
   std::uniform_real_distribution<double> speed(1e-4, 1e-2);
   for (std::size_t n : {1u, 2u, 3u, 5u, 8u}) {
@@ -159,11 +160,13 @@ CATCH_TEST_CASE("dbs invariants hold along a run with random speeds",
     dbs_batch_policy p(o, n);
     auto a = p.initial(n);
     std::int64_t total = 0;
-    for (const auto& x : a) total += x.batch;
+    for (const auto& x : a)
+      total += x.batch;
     CATCH_CHECK(total == 250);
     for (int epoch = 0; epoch < 5; ++epoch) {
       std::vector<double> per_sample(n);
-      for (auto& s : per_sample) s = speed(rng);
+      for (auto& s : per_sample)
+        s = speed(rng);
       auto plan = run_epoch(p, per_sample);
       CATCH_REQUIRE(plan);
       CATCH_CHECK(sum_of(batches_of(*plan)) == 250);
@@ -190,13 +193,14 @@ CATCH_TEST_CASE("dbs fixed point: balanced epoch times leave the partition uncha
     // A random valid partition b with Σb = B.
     std::vector<std::int64_t> b(n, 1);
     std::uniform_int_distribution<std::size_t> pick(0, n - 1);
-    for (std::int64_t k = static_cast<std::int64_t>(n); k < big_b; ++k) ++b[pick(rng)];
+    for (std::int64_t k = static_cast<std::int64_t>(n); k < big_b; ++k)
+      ++b[pick(rng)];
     auto shares = shares_of(dbs_batch_policy::plan_from_batches(b));
     const double t = 0.5 + trial * 0.01;
     std::vector<double> times(n, t);
     CATCH_INFO("trial " << trial);
-    CATCH_CHECK(dbs_batch_policy::dbs_partition(shares, times, big_b,
-                                                dbs_rounding::largest_remainder) == b);
+    CATCH_CHECK(
+      dbs_batch_policy::dbs_partition(shares, times, big_b, dbs_rounding::largest_remainder) == b);
     CATCH_CHECK(dbs_batch_policy::dbs_partition(shares, times, big_b, dbs_rounding::reference) ==
                 b);
   }
@@ -217,8 +221,8 @@ CATCH_TEST_CASE("dbs fixed point: balanced epoch times leave the partition uncha
 
 CATCH_TEST_CASE("dbs: times proportional to shares mean equal speeds, hence the equal split",
                 "[policies][batch][dbs]") {
-  auto b = dbs_batch_policy::dbs_partition({0.75, 0.25}, {3.0, 1.0}, 100,
-                                           dbs_rounding::largest_remainder);
+  auto b =
+    dbs_batch_policy::dbs_partition({0.75, 0.25}, {3.0, 1.0}, 100, dbs_rounding::largest_remainder);
   CATCH_CHECK(b == std::vector<std::int64_t>{50, 50});
 }
 
@@ -229,17 +233,19 @@ CATCH_TEST_CASE("dbs: the faster worker gets the larger share", "[policies][batc
     const std::size_t n = 2 + static_cast<std::size_t>(trial % 6);
     std::vector<double> shares(n, 1.0 / static_cast<double>(n));
     std::vector<double> times(n);
-    for (auto& t : times) t = time_dist(rng);
-    auto b = dbs_batch_policy::dbs_partition(shares, times, 1000,
-                                             dbs_rounding::largest_remainder);
+    for (auto& t : times)
+      t = time_dist(rng);
+    auto b = dbs_batch_policy::dbs_partition(shares, times, 1000, dbs_rounding::largest_remainder);
     CATCH_INFO("trial " << trial);
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < n; ++j)
-        if (times[i] < times[j]) CATCH_CHECK(b[i] >= b[j]);
+        if (times[i] < times[j])
+          CATCH_CHECK(b[i] >= b[j]);
     // Strictly larger when clearly faster (twice as fast or more).
     for (std::size_t i = 0; i < n; ++i)
       for (std::size_t j = 0; j < n; ++j)
-        if (2.0 * times[i] <= times[j]) CATCH_CHECK(b[i] > b[j]);
+        if (2.0 * times[i] <= times[j])
+          CATCH_CHECK(b[i] > b[j]);
   }
   // Through the policy: worker 2 is the fastest per sample, worker 0 the slowest.
   dbs_options o;
@@ -281,10 +287,10 @@ CATCH_TEST_CASE("dbs: an injected 1 s wait in synchronization does not change th
     compute[i] = k * 32.0 * per_sample[i];
     wall[i] = compute[i] + (i == 0 ? k * 1.0 : 0.0);
   }
-  auto from_compute = dbs_batch_policy::dbs_partition(equal, compute, 96,
-                                                      dbs_rounding::largest_remainder);
-  auto from_wall = dbs_batch_policy::dbs_partition(equal, wall, 96,
-                                                   dbs_rounding::largest_remainder);
+  auto from_compute =
+    dbs_batch_policy::dbs_partition(equal, compute, 96, dbs_rounding::largest_remainder);
+  auto from_wall =
+    dbs_batch_policy::dbs_partition(equal, wall, 96, dbs_rounding::largest_remainder);
   CATCH_CHECK(batches_of(*waited_plan) == from_compute);
   // ... and wall time would have given a different one, so this test can tell them apart.
   CATCH_CHECK(from_wall != from_compute);
@@ -311,15 +317,17 @@ CATCH_TEST_CASE("dbs: every worker runs floor(D over B) iterations, one boundary
       for (std::size_t pos = 0; pos < order.size(); ++pos) {
         const worker_id w = order[pos];
         ++iterations[w];
-        auto res = p.on_report(report_of(
-            w, plan[w].batch, {per_sample[w] * static_cast<double>(plan[w].batch), 0.0}));
+        auto res = p.on_report(
+          report_of(w, plan[w].batch, {per_sample[w] * static_cast<double>(plan[w].batch), 0.0}));
         const bool last = k == 9 && pos == order.size() - 1;
         CATCH_CHECK(res.has_value() == last);
-        if (res) ++boundaries;
+        if (res)
+          ++boundaries;
       }
     }
     CATCH_CHECK(boundaries == 1);
-    for (auto it : iterations) CATCH_CHECK(it == p.iterations_per_epoch());
+    for (auto it : iterations)
+      CATCH_CHECK(it == p.iterations_per_epoch());
     CATCH_CHECK(p.epochs_completed() == epoch + 1);
   }
 }
@@ -332,7 +340,8 @@ CATCH_TEST_CASE("dbs: the epoch closes only when the last worker reaches K",
   dbs_batch_policy p(o, 2);
   p.initial(2);
   // Worker 0 does its 3 iterations first, then reports one more (carried to the next epoch).
-  for (int k = 0; k < 3; ++k) CATCH_CHECK(!p.on_report({0, 5, 1.0}));
+  for (int k = 0; k < 3; ++k)
+    CATCH_CHECK(!p.on_report({0, 5, 1.0}));
   CATCH_CHECK(!p.on_report({0, 5, 1.0}));
   CATCH_CHECK(!p.on_report({1, 5, 2.0}));
   CATCH_CHECK(!p.on_report({1, 5, 2.0}));
@@ -359,8 +368,8 @@ CATCH_TEST_CASE("dbs reference rounding loses or adds samples, largest remainder
   auto ref_100 = dbs_batch_policy::dbs_partition(thirds, equal_times, 100, dbs_rounding::reference);
   CATCH_CHECK(ref_100 == std::vector<std::int64_t>{33, 33, 33});
   CATCH_CHECK(sum_of(ref_100) == 99);  // one sample lost
-  auto lr_100 = dbs_batch_policy::dbs_partition(thirds, equal_times, 100,
-                                                dbs_rounding::largest_remainder);
+  auto lr_100 =
+    dbs_batch_policy::dbs_partition(thirds, equal_times, 100, dbs_rounding::largest_remainder);
   CATCH_CHECK(lr_100 == std::vector<std::int64_t>{34, 33, 33});
   // B = 200: q = 66.67 each.
   auto ref_200 = dbs_batch_policy::dbs_partition(thirds, equal_times, 200, dbs_rounding::reference);
@@ -371,7 +380,8 @@ CATCH_TEST_CASE("dbs reference rounding loses or adds samples, largest remainder
   // Reference shares still partition the data: r_i = b_i / Σb.
   auto plan = dbs_batch_policy::plan_from_batches(ref_100);
   double s = 0.0;
-  for (const auto& a : plan) s += a.share;
+  for (const auto& a : plan)
+    s += a.share;
   CATCH_CHECK(s == Approx(1.0).epsilon(1e-12));
 
   // Over many random cases reference rounding misses B sometimes, largest remainder never.
@@ -381,7 +391,8 @@ CATCH_TEST_CASE("dbs reference rounding loses or adds samples, largest remainder
   for (int trial = 0; trial < 300; ++trial) {
     const std::size_t n = 2 + static_cast<std::size_t>(trial % 7);
     std::vector<double> shares(n, 1.0 / static_cast<double>(n)), times(n);
-    for (auto& t : times) t = time_dist(rng);
+    for (auto& t : times)
+      t = time_dist(rng);
     const std::int64_t big_b = 50 + trial;
     if (sum_of(dbs_batch_policy::dbs_partition(shares, times, big_b, dbs_rounding::reference)) !=
         big_b)
@@ -407,8 +418,7 @@ CATCH_TEST_CASE("dbs reference rounding loses or adds samples, largest remainder
   CATCH_CHECK(sum_of(batches_of(*next)) == 99);
 }
 
-CATCH_TEST_CASE("dbs: a worker without a measurement keeps its share",
-                "[policies][batch][dbs]") {
+CATCH_TEST_CASE("dbs: a worker without a measurement keeps its share", "[policies][batch][dbs]") {
   // Worker 2 reported no compute time; workers 0 and 1 split the rest by speed.
   auto b = dbs_batch_policy::dbs_partition({0.25, 0.25, 0.5}, {1.0, 4.0, 0.0}, 100,
                                            dbs_rounding::largest_remainder);
@@ -430,8 +440,8 @@ CATCH_TEST_CASE("dbs: a worker without a measurement keeps its share",
 }
 
 CATCH_TEST_CASE("dbs: batches stay at least 1 for a very slow worker", "[policies][batch][dbs]") {
-  auto b = dbs_batch_policy::dbs_partition({0.5, 0.5}, {1.0, 1000.0}, 10,
-                                           dbs_rounding::largest_remainder);
+  auto b =
+    dbs_batch_policy::dbs_partition({0.5, 0.5}, {1.0, 1000.0}, 10, dbs_rounding::largest_remainder);
   CATCH_CHECK(b == std::vector<std::int64_t>{9, 1});
   auto r = dbs_batch_policy::dbs_partition({0.5, 0.5}, {1.0, 1000.0}, 10, dbs_rounding::reference);
   CATCH_CHECK(r == std::vector<std::int64_t>{10, 1});  // raised to 1: one sample added
@@ -472,13 +482,10 @@ CATCH_TEST_CASE("dbs rejects invalid settings and reports", "[policies][batch][d
 
   using dbs = dbs_batch_policy;
   const auto lr = dbs_rounding::largest_remainder;
-  CATCH_CHECK_THROWS_AS(dbs::dbs_partition({0.5, 0.5}, {1.0, -1.0}, 10, lr),
-                        std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(dbs::dbs_partition({0.5, 0.5}, {1.0, -1.0}, 10, lr), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(dbs::dbs_partition({0.5, 0.5}, {1.0}, 10, lr), std::invalid_argument);
-  CATCH_CHECK_THROWS_AS(dbs::dbs_partition({1.0, 0.0}, {1.0, 1.0}, 10, lr),
-                        std::invalid_argument);
-  CATCH_CHECK_THROWS_AS(dbs::dbs_partition({0.5, 0.5}, {1.0, 1.0}, 1, lr),
-                        std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(dbs::dbs_partition({1.0, 0.0}, {1.0, 1.0}, 10, lr), std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(dbs::dbs_partition({0.5, 0.5}, {1.0, 1.0}, 1, lr), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(dbs::dbs_partition({}, {}, 10, lr), std::invalid_argument);
   CATCH_CHECK(parse_dbs_rounding("reference") == dbs_rounding::reference);
   CATCH_CHECK(to_string(parse_dbs_rounding("largest_remainder")) == "largest_remainder");

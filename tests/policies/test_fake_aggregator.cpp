@@ -14,8 +14,16 @@ namespace {
 /// applies it a second time on the next event, invents an id, or keeps everything pending.
 class broken_policy final : public round_policy {
  public:
-  enum class fault { none, apply_twice, apply_and_drop, unknown_id, never_resolve, empty_close,
-                     apply_without_close, release_non_member };
+  enum class fault {
+    none,
+    apply_twice,
+    apply_and_drop,
+    unknown_id,
+    never_resolve,
+    empty_close,
+    apply_without_close,
+    release_non_member
+  };
   explicit broken_policy(fault f) : fault_(f) { traits_.name = "broken"; }
 
   const policy_traits& traits() const override { return traits_; }
@@ -27,21 +35,17 @@ class broken_policy final : public round_policy {
   round_decision on_arrival(const contribution_meta& c, const policy_context& ctx) override {
     round_decision d;
     switch (fault_) {
-      case fault::never_resolve:
-        return d;
+      case fault::never_resolve: return d;
       case fault::empty_close:
         d.close = true;
         d.drop.push_back({c.id, drop_reason::late});
         return d;
-      case fault::apply_without_close:
-        d.apply.push_back({c.id, 1.0});
-        return d;
+      case fault::apply_without_close: d.apply.push_back({c.id, 1.0}); return d;
       case fault::release_non_member:
         d.release.push_back(999);
         d.drop.push_back({c.id, drop_reason::late});
         return d;
-      default:
-        break;
+      default: break;
     }
     d.close = true;
     d.reason = close_reason::immediate;
@@ -89,7 +93,8 @@ CATCH_TEST_CASE("fake_aggregator: a well-behaved policy passes the contract chec
   CATCH_CHECK(agg.rounds()[2].from_version == 2);
 }
 
-CATCH_TEST_CASE("fake_aggregator: catches every kind of contract violation", "[policies][harness]") {
+CATCH_TEST_CASE("fake_aggregator: catches every kind of contract violation",
+                "[policies][harness]") {
   CATCH_SECTION("an id applied twice") {
     broken_policy p(broken_policy::fault::apply_twice);
     fake_aggregator agg(p, {0});

@@ -48,7 +48,7 @@ CATCH_TEST_CASE("od_sgd: traits carry the worker mode, warm-up and local rate",
   CATCH_CHECK(p.traits().local_lr == 0.01);
   od_sgd_policy d(od_sgd_options{});
   CATCH_CHECK(d.traits().warmup_rounds == 200);  // POLICIES.md default
-  CATCH_CHECK(d.traits().local_lr < 0.0);       // η_l = η_g
+  CATCH_CHECK(d.traits().local_lr < 0.0);        // η_l = η_g
 }
 
 CATCH_TEST_CASE("od_sgd: a round closes when all pushed for it, a push one ahead waits",
@@ -212,8 +212,7 @@ CATCH_TEST_CASE("od_sgd: eta_l = 0 is SGD with gradients delayed by one step",
   CATCH_CHECK(cl.agg().contract_held());
 }
 
-CATCH_TEST_CASE("od_sgd: workers are never more than one iteration apart",
-                "[policies][od_sgd]") {
+CATCH_TEST_CASE("od_sgd: workers are never more than one iteration apart", "[policies][od_sgd]") {
   // Heterogeneous speeds and links: the fast workers run ahead as far as the policy lets them.
   auto p = make_od_sgd(3);
   delayed_local_cluster cl(p, make_shards(4, 20, 3), mixed, w0, lr);

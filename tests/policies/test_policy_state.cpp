@@ -78,8 +78,8 @@ CATCH_TEST_CASE("abs schedule: an incomplete or out-of-range state is refused by
               "abs: saved state has no \"abs.k_target\"");
   s = a.save_state();
   s["abs.k_target"] = 9.0;  // beyond every worker count seen
-  CATCH_CHECK(error_of([&] { abs_k_schedule(4, 1, 2).restore_state(s); })
-                .find("out of range") != std::string::npos);
+  CATCH_CHECK(error_of([&] { abs_k_schedule(4, 1, 2).restore_state(s); }).find("out of range") !=
+              std::string::npos);
 }
 
 CATCH_TEST_CASE("dbs: a restored policy starts from the saved plan and re-partitions from there",
@@ -130,8 +130,8 @@ CATCH_TEST_CASE("dbs: a state for another worker count or with a zero batch is r
               "dbs: saved state is for 3.000000 workers, the run has 2");
   auto s = three.save_state();
   s["plan.batch.1"] = 0.0;
-  CATCH_CHECK(error_of([&] { dbs_batch_policy(o, 3).restore_state(s); })
-                .find("worker 1 is 0") != std::string::npos);
+  CATCH_CHECK(error_of([&] { dbs_batch_policy(o, 3).restore_state(s); }).find("worker 1 is 0") !=
+              std::string::npos);
   s["plan.batch.1"] = 30.0;
   s.erase("plan.batch.2");
   CATCH_CHECK(error_of([&] { dbs_batch_policy(o, 3).restore_state(s); }) ==

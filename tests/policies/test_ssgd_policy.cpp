@@ -33,8 +33,7 @@ std::set<worker_id> applied_workers(const fake_aggregator& agg, const closed_rou
 
 }  // namespace
 
-CATCH_TEST_CASE("ssgd: on_start releases all live workers and opens a round",
-                "[policies][ssgd]") {
+CATCH_TEST_CASE("ssgd: on_start releases all live workers and opens a round", "[policies][ssgd]") {
   auto p = make_ssgd();
   fake_aggregator agg(p, {3, 0, 2, 1});
   auto d = agg.start();
@@ -401,7 +400,8 @@ CATCH_TEST_CASE("ssgd: contract holds over a long scripted run with faults",
   std::map<worker_id, double> busy_until;  // when each released worker pushes next
   auto schedule_released = [&](const round_decision& d) {
     for (auto w : d.release)
-      busy_until[w] = agg.now() + compute[w] + (w == 3 && agg.now() > 10 && agg.now() < 20 ? 6.0 : 0);
+      busy_until[w] =
+        agg.now() + compute[w] + (w == 3 && agg.now() > 10 && agg.now() < 20 ? 6.0 : 0);
   };
   schedule_released(agg.decisions().back());
   double timer = agg.requested_timer();
@@ -422,7 +422,8 @@ CATCH_TEST_CASE("ssgd: contract holds over a long scripted run with faults",
       busy_until.erase(2);
       auto d = agg.remove_workers({2});
       schedule_released(d);
-      if (d.has_timer()) timer = d.wake_at_s;
+      if (d.has_timer())
+        timer = d.wake_at_s;
       continue;
     }
     if (left && !back && 35.0 <= std::min(next, due)) {
@@ -430,7 +431,8 @@ CATCH_TEST_CASE("ssgd: contract holds over a long scripted run with faults",
       back = true;
       auto d = agg.add_workers({2});
       schedule_released(d);
-      if (d.has_timer()) timer = d.wake_at_s;
+      if (d.has_timer())
+        timer = d.wake_at_s;
       continue;
     }
     round_decision d;

@@ -87,7 +87,7 @@ CATCH_TEST_CASE("wp_sgd: a worker that rejoins during an open period is not wait
   agg.fire_timer_at(1.0);  // asks 0, 1, 2
   CATCH_CHECK_FALSE(agg.push(0, 100).close);
   CATCH_CHECK_FALSE(agg.remove_workers({1}).close);  // 1 crashes before uploading
-  auto back = agg.add_workers({1});                   // and rejoins: released, not asked
+  auto back = agg.add_workers({1});                  // and rejoins: released, not asked
   CATCH_CHECK(sorted(back.release) == std::vector<worker_id>{1});
   CATCH_CHECK_FALSE(back.close);
   // The period closes on the uploads of the workers that were asked and are still live.

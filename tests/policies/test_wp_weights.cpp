@@ -23,7 +23,9 @@ std::vector<double> weights(const std::vector<double>& t, wp_weighting w) {
   return wp_weights(t, w, lr, l2);
 }
 
-double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+double sum(const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0);
+}
 
 const wp_weighting all_weightings[] = {wp_weighting::samples, wp_weighting::contraction,
                                        wp_weighting::uniform};
@@ -196,8 +198,7 @@ CATCH_TEST_CASE("wp_weights reject bad inputs", "[wp]") {
   CATCH_CHECK_THROWS_AS(wp_weights(t, wp_weighting::contraction, -0.1, -1.0),
                         std::invalid_argument);
   CATCH_CHECK_THROWS_AS(wp_weights(t, wp_weighting::contraction, 2.0, 0.5), std::invalid_argument);
-  CATCH_CHECK_THROWS_AS(wp_weights(t, wp_weighting::contraction, 10.0, 1.0),
-                        std::invalid_argument);
+  CATCH_CHECK_THROWS_AS(wp_weights(t, wp_weighting::contraction, 10.0, 1.0), std::invalid_argument);
   CATCH_CHECK_THROWS_AS(wp_weights(t, wp_weighting::contraction, std::nan(""), 0.1),
                         std::invalid_argument);
   // samples and uniform ignore lr and l2.
@@ -214,5 +215,5 @@ CATCH_TEST_CASE("parse_wp_weighting round-trips and lists the valid names", "[wp
   CATCH_CHECK_THROWS_AS(parse_wp_weighting("Samples"), std::invalid_argument);
   CATCH_CHECK_THROWS_WITH(parse_wp_weighting("steps"),
                           Catch::Contains("samples") && Catch::Contains("contraction") &&
-                              Catch::Contains("uniform") && Catch::Contains("steps"));
+                            Catch::Contains("uniform") && Catch::Contains("steps"));
 }
