@@ -8,13 +8,19 @@ CONFIG ?= config/examples/default.toml
 export OPENBLAS_NUM_THREADS := 1
 
 SOAK_SECONDS ?= 600
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps configure build demo test bench soak clean
+.PHONY: all deps lint-deps configure build demo test test-asan test-tsan fuzz format \
+	format-check tidy cppcheck bench soak clean
 
 all: build
 
 deps:
 	@bash tools/install_deps.sh
+
+# clang, clang-format, clang-tidy, cppcheck and libFuzzer's runtime: for the checks below only.
+lint-deps:
+	@HETSGD_LINT=1 bash tools/install_deps.sh
 
 configure: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) > $(BUILD).configure.log 2>&1 \
@@ -28,6 +34,32 @@ demo: build
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure --timeout 900 -j$(JOBS)
+
+# The suite built with AddressSanitizer + UndefinedBehaviorSanitizer in build-asan (.ci/run runs
+# it too); ThreadSanitizer over the actor and end-to-end tests in build-tsan.
+test-asan: deps
+	bash tools/test_sanitized.sh asan build-asan $(JOBS)
+
+test-tsan: deps
+	bash tools/test_sanitized.sh tsan build-tsan $(JOBS)
+
+# libFuzzer on the config loader, the fault schedule and the network messages, FUZZ_SECONDS each.
+fuzz: deps lint-deps
+	FUZZ_SECONDS=$(FUZZ_SECONDS) JOBS=$(JOBS) bash tools/fuzz.sh build-fuzz
+
+# clang-format with .clang-format: `format` rewrites, `format-check` fails on a difference (CI).
+format: lint-deps
+	bash tools/check_format.sh --fix
+
+format-check: lint-deps
+	bash tools/check_format.sh
+
+# Static analysis: clang-tidy with .clang-tidy over the compile database of $(BUILD), and cppcheck.
+tidy: lint-deps configure
+	JOBS=$(JOBS) bash tools/tidy.sh $(BUILD)
+
+cppcheck: lint-deps
+	bash tools/cppcheck.sh
 
 bench: build
 	@HETSGD_EXTRAS=1 bash tools/install_deps.sh  # python3-torch, for the PyTorch DDP baseline

@@ -21,6 +21,11 @@ target_include_directories(hetsgd_lib PUBLIC
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}>
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/hetsgd>  # "actors/...", "config/...", ...
   $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>)        # <hetsgd/hetsgd.hpp>
+if(HETSGD_SANITIZE)
+  # A sanitized libhetsgd (make test-asan) needs the sanitizer's runtime loaded first, so a
+  # program linking it must link that runtime too: the exported target says so.
+  target_link_options(hetsgd_lib INTERFACE -fsanitize=${_hetsgd_sanitizers})
+endif()
 set_target_properties(hetsgd_lib PROPERTIES
   OUTPUT_NAME hetsgd
   EXPORT_NAME hetsgd

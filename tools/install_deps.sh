@@ -8,6 +8,10 @@ PKGS=(cmake g++ make libcaf-dev libtomlplusplus-dev catch2 libtorch-dev libgloo-
       python3-matplotlib libssl-dev openssl)
 # Optional extras (PyTorch DDP baseline for benchmarks) are installed with HETSGD_EXTRAS=1.
 if [[ "${HETSGD_EXTRAS:-0}" == "1" ]]; then PKGS+=(python3-torch); fi
+# The standing checks (make format-check, fuzz, tidy, cppcheck) add these with HETSGD_LINT=1.
+if [[ "${HETSGD_LINT:-0}" == "1" ]]; then
+  PKGS+=(clang clang-format clang-tidy cppcheck libclang-rt-14-dev)
+fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -272,9 +272,12 @@ pgrep -f "worker --connect 127.0.0.1:.* --exit-with-parent" > /dev/null \
 # 4b. SIGUSR1 pauses a run with worker processes and the next one resumes it. The pause lasts
 #     longer than cluster.request_timeout_s (3 s here): the workers' push deadlines wait while
 #     paused and their heartbeats go on, so nobody fails or is expelled, and the run ends well.
+#     Under the sanitizers (HETSGD_TEST_TIME_SCALE, tools/test_sanitized.sh) a process starts
+#     several times slower, so both the deadline and the pause scale with it.
+scale=${HETSGD_TEST_TIME_SCALE:-1}
 "$BIN" run "$SRC/config/examples/default.toml" "${COMMON[@]}" \
   --set 'cluster.mode="processes"' --set 'cluster.transport="gloo"' \
-  --set cluster.request_timeout_s=3 --set train.max_samples=30000 --out "$TMP/run_pause" \
+  --set cluster.request_timeout_s=$((3 * scale)) --set train.max_samples=30000 --out "$TMP/run_pause" \
   > "$TMP/pause.log" 2>&1 &
 run_pid=$!
 pids+=("$run_pid")
@@ -282,7 +285,7 @@ wait_line "$TMP/run_pause/events.jsonl" '"type":"round"' 20 90 > /dev/null || fa
 kill -USR1 "$run_pid"
 wait_line "$TMP/run_pause/events.jsonl" '"action":"pause"' 1 30 > /dev/null || fail "pause: no pause"
 # The pause under test lasts 5 s: this sleep is its length, not a wait for something to happen.
-sleep 5
+sleep $((5 * scale))
 kill -USR1 "$run_pid"
 wait_line "$TMP/run_pause/events.jsonl" '"action":"resume"' 1 30 > /dev/null || fail "pause: no resume"
 wait_for "$run_pid" 180; rc=$?
