@@ -889,16 +889,17 @@ void send_eval(self_ptr self) {
   if (st.eval_busy || st.stopping || !st.started)
     return;
   st.eval_busy = true;
-  eval_request_msg req{st.version, now(self), st.acct.samples_applied,
-                       tensor_payload{current_snapshot(self)}, st.p.eval_samples};
-  self->request(st.p.evaluator, to_duration(st.p.request_timeout_s), std::move(req))
+  self
+    ->request(st.p.evaluator, to_duration(st.p.request_timeout_s),
+              eval_request_msg{st.version, now(self), st.acct.samples_applied,
+                               tensor_payload{current_snapshot(self)}, st.p.eval_samples})
     .then(
-      [=](eval_result_msg& r) {
+      [self](eval_result_msg& r) {
         self->state.eval_busy = false;
         if (!self->state.stopping)
           on_eval_result(self, r);
       },
-      [=](caf::error& err) {
+      [self](caf::error& err) {
         self->state.eval_busy = false;
         record(self,
                {{"type", "error"}, {"what", "evaluation failed: " + self->system().render(err)}});
@@ -945,11 +946,12 @@ void deliver_outcome(self_ptr self) {
 
 void final_evaluation(self_ptr self) {
   auto& st = self->state;
-  eval_request_msg req{st.version, st.end_at_s, st.acct.samples_applied,
-                       tensor_payload{current_snapshot(self)}, 0};
-  self->request(st.p.evaluator, to_duration(st.p.request_timeout_s), std::move(req))
+  self
+    ->request(st.p.evaluator, to_duration(st.p.request_timeout_s),
+              eval_request_msg{st.version, st.end_at_s, st.acct.samples_applied,
+                               tensor_payload{current_snapshot(self)}, 0})
     .then(
-      [=](eval_result_msg& r) {
+      [self](eval_result_msg& r) {
         auto& s = self->state;
         s.acct.final_evaluated = true;
         s.acct.final_accuracy = r.accuracy;
@@ -957,7 +959,7 @@ void final_evaluation(self_ptr self) {
         on_eval_result(self, r);
         deliver_outcome(self);
       },
-      [=](caf::error& err) {
+      [self](caf::error& err) {
         auto& s = self->state;
         s.acct.errors.push_back("final evaluation failed: " + self->system().render(err));
         deliver_outcome(self);

@@ -24,7 +24,8 @@ caf::error reject(const std::string& why) {
   return caf::make_error(caf::sec::invalid_argument, "rendezvous store: " + why);
 }
 
-caf::behavior store_behavior(caf::stateful_actor<store_state>* self, rendezvous_limits limits) {
+caf::behavior store_behavior(caf::stateful_actor<store_state>* self,
+                             const rendezvous_limits& limits) {
   self->state.limits = limits;
   return {
     [=](kv_set_atom, const std::string& key, const std::vector<char>& value) -> caf::result<void> {

@@ -36,7 +36,7 @@ std::string join(const std::vector<std::string>& xs) {
 /// One line per policy: live while it runs (on a terminal), then its result.
 class progress_line {
  public:
-  progress_line(std::size_t index, std::size_t count, std::string policy)
+  progress_line(std::size_t index, std::size_t count, const std::string& policy)
       : tty_(isatty(STDOUT_FILENO) != 0) {
     std::ostringstream o;
     o << "[" << index << "/" << count << "] " << std::left << std::setw(10) << policy;

@@ -17,11 +17,11 @@ namespace {
 /// Multi-layer perceptron 784-256-128-10 with ReLU.
 class mlp final : public classifier {
  public:
-  mlp() : classifier("mlp") {
-    fc1_ = register_module("fc1", torch::nn::Linear(784, 256));
-    fc2_ = register_module("fc2", torch::nn::Linear(256, 128));
-    fc3_ = register_module("fc3", torch::nn::Linear(128, 10));
-  }
+  mlp()
+      : classifier("mlp"),
+        fc1_(register_module("fc1", torch::nn::Linear(784, 256))),
+        fc2_(register_module("fc2", torch::nn::Linear(256, 128))),
+        fc3_(register_module("fc3", torch::nn::Linear(128, 10))) {}
 
   at::Tensor forward(at::Tensor x) override {
     x = x.reshape({x.size(0), 784});
@@ -37,12 +37,13 @@ class mlp final : public classifier {
 /// Small CNN: 28 -conv5-> 24 -pool-> 12 -conv5-> 8 -pool-> 4; 16*4*4 = 256 features.
 class cnn final : public classifier {
  public:
-  cnn() : classifier("cnn") {
-    conv1_ = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 5)));
-    conv2_ = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 5)));
-    fc1_ = register_module("fc1", torch::nn::Linear(256, 64));
-    fc2_ = register_module("fc2", torch::nn::Linear(64, 10));
-  }
+  // Registered in declaration order, which fixes the order of the flat parameter vector.
+  cnn()
+      : classifier("cnn"),
+        conv1_(register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(1, 8, 5)))),
+        conv2_(register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(8, 16, 5)))),
+        fc1_(register_module("fc1", torch::nn::Linear(256, 64))),
+        fc2_(register_module("fc2", torch::nn::Linear(64, 10))) {}
 
   at::Tensor forward(at::Tensor x) override {
     x = at::max_pool2d(conv1_->forward(x), {2, 2}).relu_();

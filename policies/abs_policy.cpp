@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace hetsgd {
 
 abs_policy::abs_policy(abs_options opts)
-    : opts_(opts), schedule_(opts.workers, opts.k0, opts.every_rounds) {
+    : opts_(std::move(opts)), schedule_(opts_.workers, opts_.k0, opts_.every_rounds) {
   if (opts_.local_steps == 0)
     throw std::invalid_argument("abs: local_steps (U) must be >= 1");
   if (!(opts_.global_lr > 0.0))

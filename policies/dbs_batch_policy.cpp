@@ -76,7 +76,7 @@ std::string to_string(dbs_rounding r) {
   return r == dbs_rounding::reference ? "reference" : "largest_remainder";
 }
 
-dbs_batch_policy::dbs_batch_policy(dbs_options opts, std::size_t workers)
+dbs_batch_policy::dbs_batch_policy(const dbs_options& opts, std::size_t workers)
     : global_batch_(opts.global_batch),
       dataset_size_(opts.dataset_size),
       rounding_(parse_dbs_rounding(opts.rounding)),

@@ -81,7 +81,7 @@ struct dbs_options {
 class dbs_batch_policy final : public batch_policy {
  public:
   /// `workers` = N, the number of workers the plans are for (fixed for the run).
-  dbs_batch_policy(dbs_options opts, std::size_t workers);
+  dbs_batch_policy(const dbs_options& opts, std::size_t workers);
 
   std::string name() const override { return "dbs"; }
   /// The measurement epoch's equal split; `workers` must equal the constructor's.

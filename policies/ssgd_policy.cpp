@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <iterator>
+#include <utility>
 
 namespace hetsgd {
 
-ssgd_policy::ssgd_policy(ssgd_options opts) : opts_(opts) {
+ssgd_policy::ssgd_policy(ssgd_options opts) : opts_(std::move(opts)) {
   traits_.name = opts_.name;
   traits_.payload = payload_kind::gradient_sum;
   // A round that times out closes on whoever arrived: a subset, which an all-reduce cannot

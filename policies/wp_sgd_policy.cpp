@@ -2,10 +2,11 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace hetsgd {
 
-wp_sgd_policy::wp_sgd_policy(wp_sgd_options opts) : opts_(opts) {
+wp_sgd_policy::wp_sgd_policy(wp_sgd_options opts) : opts_(std::move(opts)) {
   if (!(opts_.period_s > 0.0))
     throw std::invalid_argument("wp_sgd: period_s must be > 0");
   if (opts_.weighting == wp_weighting::contraction)

@@ -27,10 +27,10 @@ constexpr int64_t classes = 3;
 /// is built by the factory registered below.
 class blob_classifier : public hetsgd::classifier {
  public:
-  blob_classifier() : hetsgd::classifier("blob_classifier") {
-    hidden_ = register_module("hidden", torch::nn::Linear(features, 16));
-    out_ = register_module("out", torch::nn::Linear(16, classes));
-  }
+  blob_classifier()
+      : hetsgd::classifier("blob_classifier"),
+        hidden_(register_module("hidden", torch::nn::Linear(features, 16))),
+        out_(register_module("out", torch::nn::Linear(16, classes))) {}
   at::Tensor forward(at::Tensor x) override {
     return out_->forward(torch::relu(hidden_->forward(x)));
   }

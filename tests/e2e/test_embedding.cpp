@@ -25,9 +25,9 @@ namespace {
 /// Two features, two classes: the sign of x0 + x1, a line a linear model finds at once.
 class line_classifier final : public hetsgd::classifier {
  public:
-  line_classifier() : hetsgd::classifier("line_classifier") {
-    fc_ = register_module("fc", torch::nn::Linear(2, 2));
-  }
+  line_classifier()
+      : hetsgd::classifier("line_classifier"),
+        fc_(register_module("fc", torch::nn::Linear(2, 2))) {}
   at::Tensor forward(at::Tensor x) override { return fc_->forward(x); }
 
  private:

@@ -19,7 +19,7 @@ namespace {
 
 class two_by_two final : public classifier {
  public:
-  two_by_two() : classifier("two_by_two") { fc_ = register_module("fc", torch::nn::Linear(2, 2)); }
+  two_by_two() : classifier("two_by_two"), fc_(register_module("fc", torch::nn::Linear(2, 2))) {}
   at::Tensor forward(at::Tensor x) override { return fc_->forward(x); }
 
  private:
