@@ -1,6 +1,7 @@
 #include "actors/tensor_payload.hpp"
 
 #include <ATen/ATen.h>
+#include <caf/binary_deserializer.hpp>
 
 #include <cstring>
 #include <stdexcept>
@@ -82,6 +83,23 @@ at::Tensor decode_tensor(const tensor_wire& w) {
   if (expected > 0)
     std::memcpy(t.data_ptr(), w.bytes.data(), expected);
   return t;
+}
+
+caf::error load_tensor_bytes(caf::deserializer& source, std::vector<std::uint8_t>& bytes) {
+  constexpr std::size_t max_unknown_bytes = std::size_t{1} << 31;
+  std::size_t n = 0;
+  if (auto err = source.begin_sequence(n))
+    return err;
+  // The middleman decodes a message from a buffer that holds all of it: a length beyond what is
+  // left there is a garbled or hostile message, never a tensor.
+  const auto* buffer = dynamic_cast<const caf::binary_deserializer*>(&source);
+  if (n > (buffer != nullptr ? buffer->remaining() : max_unknown_bytes))
+    return caf::make_error(caf::sec::end_of_stream);
+  bytes.resize(n);
+  if (n > 0)
+    if (auto err = source.apply_raw(n, bytes.data()))
+      return err;
+  return source.end_sequence();
 }
 
 std::string describe_tensor(const at::Tensor& t) {

@@ -5,9 +5,9 @@
 /// sequence (CAF serializes byte vectors in bulk; element by element is about 10× slower).
 
 #include <ATen/core/Tensor.h>
+#include <caf/deserializer.hpp>
 #include <caf/detail/stringification_inspector.hpp>
 #include <caf/error.hpp>
-#include <caf/meta/load_callback.hpp>
 #include <caf/meta/type_name.hpp>
 #include <caf/sec.hpp>
 
@@ -33,6 +33,10 @@ tensor_wire encode_tensor(const at::Tensor& t);
 at::Tensor decode_tensor(const tensor_wire& w);
 /// "Float[21840]" or "undefined", for logs.
 std::string describe_tensor(const at::Tensor& t);
+/// Reads the byte sequence of a tensor_wire as CAF writes a byte vector (a length, then the raw
+/// bytes), refusing a length larger than what `source` still holds (or than 2 GiB where that is
+/// unknown) with sec::end_of_stream before it allocates.
+caf::error load_tensor_bytes(caf::deserializer& source, std::vector<std::uint8_t>& bytes);
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tensor_payload& x) {
@@ -51,17 +55,20 @@ typename Inspector::result_type inspect(Inspector& f, tensor_payload& x) {
     }
     return f(caf::meta::type_name("tensor"), w.shape, w.dtype, w.bytes);
   } else {
+    // The same bytes as written above, but the byte count comes from the peer: CAF's own load of
+    // a byte vector resizes to it before reading anything (fuzz_messages made a 100-byte message
+    // allocate 4 GiB), so load_tensor_bytes checks it against what the message holds first.
     tensor_wire w;
-    auto load = [&]() -> caf::error {
-      try {
-        x.value = decode_tensor(w);
-      } catch (const std::exception&) {
-        return caf::make_error(caf::sec::runtime_error);
-      }
-      return caf::none;
-    };
-    return f(caf::meta::type_name("tensor"), w.shape, w.dtype, w.bytes,
-             caf::meta::load_callback(load));
+    if (auto err = f(caf::meta::type_name("tensor"), w.shape, w.dtype))
+      return err;
+    if (auto err = load_tensor_bytes(f, w.bytes))
+      return err;
+    try {
+      x.value = decode_tensor(w);
+    } catch (const std::exception&) {
+      return caf::make_error(caf::sec::runtime_error);
+    }
+    return caf::none;
   }
 }
 

@@ -6,13 +6,40 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <new>
 #include <string>
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+
+// make fuzz stops an input that takes more than 2 GiB (-rss_limit_mb, -malloc_limit_mb); the
+// replay does the same for one allocation, so that an input that once made a 100-byte message
+// allocate 4 GiB (regressions/messages) fails here too instead of passing on a machine that has
+// the memory. Only these replay programs replace the global operator new.
+namespace {
+constexpr std::size_t max_one_allocation = std::size_t{1} << 31;
+}
+
+void* operator new(std::size_t n) {
+  if (n > max_one_allocation) {
+    std::fprintf(stderr, "replay: one allocation of %zu bytes (limit %zu): an unbounded size\n", n,
+                 max_one_allocation);
+    std::abort();
+  }
+  if (void* p = std::malloc(n > 0 ? n : 1))
+    return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+void operator delete(void* p, std::size_t) noexcept {
+  std::free(p);
+}
 
 namespace fs = std::filesystem;
 
