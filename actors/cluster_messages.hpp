@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 
+#include "actors/exact_double.hpp"
 #include "policies/policy_types.hpp"
 
 namespace hetsgd {
@@ -25,8 +26,8 @@ struct worker_hello_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_hello_msg& x) {
-  return f(caf::meta::type_name("hetsgd::worker_hello_msg"), x.token, x.speed, x.device, x.host,
-           x.pid, x.previous_id);
+  return f(caf::meta::type_name("hetsgd::worker_hello_msg"), x.token, exact(x.speed), x.device,
+           x.host, x.pid, x.previous_id);
 }
 
 /// Front door → worker process: who it is and where to report. The worker needs no config file:
@@ -48,8 +49,8 @@ struct worker_assignment_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_assignment_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_assignment_msg"), x.id, x.incarnation,
-           x.config_toml, x.speed, x.base_rate, x.seed, x.clock_now_s, x.aggregator,
-           x.batch_controller, x.recorder, x.rendezvous);
+           x.config_toml, exact(x.speed), exact(x.base_rate), x.seed, exact(x.clock_now_s),
+           x.aggregator, x.batch_controller, x.recorder, x.rendezvous);
 }
 
 /// Worker process → aggregator, every cluster.heartbeat_s: I am alive, and this is what my

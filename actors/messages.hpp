@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/exact_double.hpp"
 #include "actors/tensor_payload.hpp"
 #include "policies/policy_types.hpp"
 
@@ -52,10 +53,11 @@ struct job_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_msg& x) {
-  return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch, x.share_begin,
-           x.share_end, x.membership_epoch, x.stop, x.restart, x.sent_at_s, x.local_steps,
-           x.local_lr, x.mode, x.upload_delta, x.delayed, x.dc_lambda, x.answers, x.apply_sum,
-           x.apply_scale, x.apply_lr, x.apply_hash, x.replica, x.momentum);
+  return f(caf::meta::type_name("hetsgd::job_msg"), x.version, x.weights, x.batch,
+           exact(x.share_begin), exact(x.share_end), x.membership_epoch, x.stop, x.restart,
+           exact(x.sent_at_s), x.local_steps, exact(x.local_lr), x.mode, x.upload_delta, x.delayed,
+           exact(x.dc_lambda), x.answers, x.apply_sum, exact(x.apply_scale), exact(x.apply_lr),
+           x.apply_hash, x.replica, x.momentum);
 }
 
 /// Worker → aggregator: one finished job.
@@ -78,8 +80,8 @@ struct contribution_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, contribution_msg& x) {
   return f(caf::meta::type_name("hetsgd::contribution_msg"), x.worker, x.version, x.samples,
-           x.local_steps, x.compute_s, x.loss_sum, x.payload, x.sent_at_s, x.busy_s, x.seq,
-           x.in_collective);
+           x.local_steps, exact(x.compute_s), exact(x.loss_sum), x.payload, exact(x.sent_at_s),
+           exact(x.busy_s), x.seq, x.in_collective);
 }
 
 /// Worker → aggregator when it stops: what it did over the whole run.
@@ -105,9 +107,10 @@ struct worker_stats_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, worker_stats_msg& x) {
   return f(caf::meta::type_name("hetsgd::worker_stats_msg"), x.worker, x.samples_computed,
-           x.samples_in_flight, x.samples_discarded, x.micro_batches, x.compute_s, x.stretch_s,
-           x.idle_s, x.release_latency_s, x.release_cpu_wait_s, x.jobs, x.samples_pushed,
-           x.messages_lost, x.retransmits, x.early_jobs);
+           x.samples_in_flight, x.samples_discarded, x.micro_batches, exact(x.compute_s),
+           exact(x.stretch_s), exact(x.idle_s), exact(x.release_latency_s),
+           exact(x.release_cpu_wait_s), x.jobs, x.samples_pushed, x.messages_lost, x.retransmits,
+           x.early_jobs);
 }
 
 /// What the aggregator knows of a push a worker probes for (its answer never came).
@@ -151,8 +154,8 @@ struct eval_request_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, eval_request_msg& x) {
-  return f(caf::meta::type_name("hetsgd::eval_request_msg"), x.version, x.at_s, x.samples_applied,
-           x.weights, x.limit);
+  return f(caf::meta::type_name("hetsgd::eval_request_msg"), x.version, exact(x.at_s),
+           x.samples_applied, x.weights, x.limit);
 }
 
 struct eval_result_msg {
@@ -167,8 +170,8 @@ struct eval_result_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, eval_result_msg& x) {
-  return f(caf::meta::type_name("hetsgd::eval_result_msg"), x.version, x.at_s, x.samples_applied,
-           x.accuracy, x.loss, x.samples, x.eval_wall_s);
+  return f(caf::meta::type_name("hetsgd::eval_result_msg"), x.version, exact(x.at_s),
+           x.samples_applied, exact(x.accuracy), exact(x.loss), x.samples, exact(x.eval_wall_s));
 }
 
 /// Aggregator → driver: one progress line's worth of numbers.
@@ -183,8 +186,8 @@ struct progress_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, progress_msg& x) {
-  return f(caf::meta::type_name("hetsgd::progress_msg"), x.elapsed_s, x.samples_applied, x.rounds,
-           x.accuracy, x.worker_rates, x.straggler);
+  return f(caf::meta::type_name("hetsgd::progress_msg"), exact(x.elapsed_s), x.samples_applied,
+           x.rounds, exact(x.accuracy), exact(x.worker_rates), x.straggler);
 }
 
 /// Aggregator → whoever asked (status_atom): where a running run stands. The control messages a
@@ -208,8 +211,8 @@ struct run_status_msg {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, run_status_msg& x) {
   return f(caf::meta::type_name("hetsgd::run_status_msg"), x.policy, x.started, x.stopping,
-           x.paused, x.elapsed_s, x.paused_s, x.version, x.rounds, x.samples_applied,
-           x.samples_dropped, x.live, x.membership_epoch, x.last_accuracy);
+           x.paused, exact(x.elapsed_s), exact(x.paused_s), x.version, x.rounds, x.samples_applied,
+           x.samples_dropped, x.live, x.membership_epoch, exact(x.last_accuracy));
 }
 
 /// Aggregator → driver: the run is over.
@@ -237,7 +240,7 @@ struct batch_plan_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, batch_plan_msg& x) {
-  return f(caf::meta::type_name("hetsgd::batch_plan_msg"), x.batches, x.shares, x.rounds);
+  return f(caf::meta::type_name("hetsgd::batch_plan_msg"), x.batches, exact(x.shares), x.rounds);
 }
 
 /// Worker → batch controller, after each job: its samples and the time its (emulated) device
@@ -251,7 +254,7 @@ struct throughput_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, throughput_msg& x) {
-  return f(caf::meta::type_name("hetsgd::throughput_msg"), x.worker, x.samples, x.compute_s);
+  return f(caf::meta::type_name("hetsgd::throughput_msg"), x.worker, x.samples, exact(x.compute_s));
 }
 
 /// Aggregator → the participants of a round it closed (cluster.transport = "gloo"): sum your
@@ -276,8 +279,8 @@ struct reduce_request_msg {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, reduce_request_msg& x) {
-  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size, x.weight,
-           x.step, x.from_version, x.apply_scale, x.apply_lr);
+  return f(caf::meta::type_name("hetsgd::reduce_request_msg"), x.group, x.rank, x.size,
+           exact(x.weight), x.step, x.from_version, exact(x.apply_scale), exact(x.apply_lr));
 }
 
 }  // namespace hetsgd

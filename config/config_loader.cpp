@@ -24,6 +24,14 @@
 namespace hetsgd {
 namespace {
 
+/// "head.tail": a key's dotted name, built in one string (these are made once per key).
+std::string dotted(const std::string& head, const std::string& tail) {
+  std::string name;
+  name.reserve(head.size() + 1 + tail.size());
+  name.append(head).append(1, '.').append(tail);
+  return name;
+}
+
 /// Where a value came from: a position in the file, or one --set override.
 struct origin {
   enum class kind { none, file, override_ };
@@ -270,7 +278,7 @@ class loader {
                   const std::optional<origin>& forced) {
     for (auto&& [k, node] : table) {
       const std::string leaf(k.str());
-      const std::string name = prefix.empty() ? leaf : prefix + "." + leaf;
+      const std::string name = prefix.empty() ? leaf : dotted(prefix, leaf);
       std::optional<origin> f = override_for(name);
       if (!f)
         f = forced;
@@ -459,7 +467,7 @@ class loader {
       bool ok = true;
       for (auto&& [k, v] : *table) {
         const std::string leaf(k.str());
-        const std::string kname = fname + "." + leaf;
+        const std::string kname = dotted(fname, leaf);
         const origin key_at = forced ? *forced : from_source(k.source());
         const origin value_at = forced ? *forced : from_source(v.source());
         const key_spec* spec =
@@ -510,7 +518,7 @@ class loader {
         else if (fault.kind == "disturbance" && !(fault.factor > 1.0))
           need = "factor: a \"disturbance\" fault needs factor > 1";
         if (!need.empty()) {
-          error(elem_at, fname + "." + need);
+          error(elem_at, dotted(fname, need));
           ok = false;
         }
       }

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -43,6 +44,12 @@ std::vector<std::pair<std::string, caf::message>> samples() {
   push.compute_s = 0.01;
   push.payload.value = weights * -0.1;
   push.seq = 7;
+  // Non-finite doubles travel as they are (a diverged loss, an unknown rate): CAF's own double
+  // encoding never returned on infinity (tests/fuzz/regressions/messages).
+  contribution_msg diverged = push;
+  diverged.loss_sum = std::numeric_limits<double>::infinity();
+  diverged.busy_s = -std::numeric_limits<double>::infinity();
+  diverged.compute_s = std::numeric_limits<double>::quiet_NaN();
   contribution_msg collective_push = push;
   collective_push.payload.value = at::Tensor();
   collective_push.in_collective = true;
@@ -65,6 +72,7 @@ std::vector<std::pair<std::string, caf::message>> samples() {
     {"job", caf::make_message(job)},
     {"push", caf::make_message(push)},
     {"push-in-collective", caf::make_message(collective_push)},
+    {"push-non-finite", caf::make_message(diverged)},
     {"hello", caf::make_message(hello_atom::value, hello)},
     {"assignment", caf::make_message(assignment)},
     {"heartbeat", caf::make_message(beat)},

@@ -2,11 +2,15 @@
 // directories (and every file) given on the command line, in sorted order. ctest runs it over
 // the checked-in seed corpus and the regression inputs of past crashes with the project's
 // ordinary compiler, and under the sanitizers in make test-asan; a broken property aborts.
+#include <unistd.h>
+
 #include <algorithm>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -43,6 +47,25 @@ void operator delete(void* p, std::size_t) noexcept {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+// libFuzzer gives one input 10 s (-timeout=10, tools/fuzz.sh); the replay gives it 60 s (it may
+// run under a sanitizer on a busy machine) and then fails naming it: an input that once hung
+// must fail here, not wait for ctest's timeout.
+constexpr unsigned input_deadline_s = 60;
+const char* current_input = "";
+
+extern "C" void on_input_deadline(int) {
+  // Only async-signal-safe calls here.
+  const char head[] = "replay: an input took longer than the deadline: ";
+  (void)!write(STDERR_FILENO, head, sizeof head - 1);
+  (void)!write(STDERR_FILENO, current_input, std::strlen(current_input));
+  (void)!write(STDERR_FILENO, "\n", 1);
+  std::_Exit(3);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::vector<fs::path> inputs;
   for (int i = 1; i < argc; ++i) {
@@ -65,6 +88,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::sort(inputs.begin(), inputs.end());
+  std::signal(SIGALRM, on_input_deadline);
   for (const auto& p : inputs) {
     std::ifstream in(p, std::ios::binary);
     if (!in) {
@@ -74,7 +98,10 @@ int main(int argc, char** argv) {
     const std::vector<char> bytes{std::istreambuf_iterator<char>(in),
                                   std::istreambuf_iterator<char>()};
     std::fprintf(stderr, "replay: %s (%zu bytes)\n", p.c_str(), bytes.size());
+    current_input = p.c_str();
+    alarm(input_deadline_s);
     LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+    alarm(0);
   }
   std::printf("replay: %zu inputs, no property broken\n", inputs.size());
   return 0;
