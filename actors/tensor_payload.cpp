@@ -75,11 +75,13 @@ at::Tensor decode_tensor(const tensor_wire& w) {
       throw std::invalid_argument("tensor_payload: bad shape");
     numel *= d;
   }
-  auto t = at::empty(w.shape, at::TensorOptions().dtype(type));
-  auto expected = static_cast<std::size_t>(numel) * t.element_size();
+  // Checked before allocating: a shape from a peer may ask for far more than the bytes it sent
+  // (fuzz_messages: 960 GB from a 100-byte message).
+  const auto expected = static_cast<std::size_t>(numel) * c10::elementSize(type);
   if (expected != w.bytes.size())
     throw std::invalid_argument("tensor_payload: " + std::to_string(w.bytes.size()) +
                                 " bytes for " + std::to_string(expected) + " expected");
+  auto t = at::empty(w.shape, at::TensorOptions().dtype(type));
   if (expected > 0)
     std::memcpy(t.data_ptr(), w.bytes.data(), expected);
   return t;
