@@ -20,9 +20,9 @@ CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DHETSGD_
   || { cat "$build.configure.log"; exit 1; }
 cmake --build "$build" -j"$jobs" --target "${targets[@]/#/fuzz_}"
 
-export ASAN_OPTIONS="suppressions=$PWD/tests/sanitizers/asan.supp"
-export LSAN_OPTIONS="suppressions=$PWD/tests/sanitizers/lsan.supp:print_suppressions=0"
-export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizers/ubsan.supp"
+# shellcheck source=tools/sanitizer_env.sh
+source tools/sanitizer_env.sh
+export ASAN_OPTIONS="suppressions=$SANITIZER_SUPP/asan.supp"
 export OPENBLAS_NUM_THREADS=1
 
 failed=()

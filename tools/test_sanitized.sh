@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 mode=${1:?usage: test_sanitized.sh asan|tsan BUILD JOBS}
 build=${2:-build-$mode}
 jobs=${3:-2}
-supp=$PWD/tests/sanitizers
+# shellcheck source=tools/sanitizer_env.sh
+source tools/sanitizer_env.sh
+supp=$SANITIZER_SUPP
 
 case "$mode" in
   asan)
@@ -19,8 +21,6 @@ case "$mode" in
     # halt_on_error: the first report fails the test that made it. detect_leaks: LeakSanitizer
     # at exit, with lsan.supp for what third-party libraries keep until exit on purpose.
     export ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:strict_init_order=1:detect_stack_use_after_return=1:suppressions=$supp/asan.supp"
-    export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
-    export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:suppressions=$supp/ubsan.supp"
     # Processes start and run about 3x slower: tests with tight deadlines scale them.
     export HETSGD_TEST_TIME_SCALE=3
     selection=()

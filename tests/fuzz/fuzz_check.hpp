@@ -2,19 +2,13 @@
 /// Properties the config fuzz targets check on every input the loader returns from. A broken
 /// property aborts with a message, which libFuzzer reports as a crash and saves the input.
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <variant>
 
 #include "config/config_loader.hpp"
+#include "tests/fuzz/property_failure.hpp"
 
 namespace hetsgd::fuzz {
-
-[[noreturn]] inline void fail(const std::string& what) {
-  std::fprintf(stderr, "fuzz property broken: %s\n", what.c_str());
-  std::abort();
-}
 
 /// An error must say something; an accepted config must load again from its effective TOML and
 /// give the same effective TOML (so run/config.toml reproduces the run).

@@ -4,10 +4,7 @@
 // is what a run writes as run/config.toml and what a resume reads).
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
-#include <variant>
 
 #include "config/config_loader.hpp"
 #include "tests/fuzz/fuzz_check.hpp"

@@ -11,19 +11,15 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "tests/fuzz/property_failure.hpp"
 #include "tests/fuzz/wire_context.hpp"
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
-  std::fprintf(stderr, "fuzz property broken: %s\n", what.c_str());
-  std::abort();
-}
+using hetsgd::fuzz::fail;
 
 std::vector<char> encode(caf::message& msg) {
   std::vector<char> buf;
